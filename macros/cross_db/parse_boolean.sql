@@ -1,0 +1,7 @@
+{# Reads the usual spellings of a boolean exported as text; anything else is null. #}
+{% macro parse_boolean(expr) -%}
+    case
+        when lower(trim({{ expr }})) in ('true', 't', '1', 'yes', 'y') then true
+        when lower(trim({{ expr }})) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}

@@ -1,0 +1,14 @@
+{# Parses ISO-8601 text (with or without an offset) into a UTC timestamp without time zone,
+   or null when the text does not parse: bad timestamps become quarantine rows, not failed
+   builds. Text without an offset is read as UTC. #}
+{% macro safe_cast_timestamp(expr) -%}
+    {{ return(adapter.dispatch('safe_cast_timestamp', 'audience')(expr)) }}
+{%- endmacro %}
+
+{% macro default__safe_cast_timestamp(expr) -%}
+    cast(timezone('UTC', try_cast(nullif(trim({{ expr }}), '') as timestamptz)) as timestamp)
+{%- endmacro %}
+
+{% macro postgres__safe_cast_timestamp(expr) -%}
+    ({{ target.schema }}.audience_try_timestamptz({{ expr }}) at time zone 'UTC')
+{%- endmacro %}

@@ -1,0 +1,118 @@
+{#- Every identifier seen by as_of, in the form it was seen (emails trimmed and lower-cased),
+    with the node it resolves through: the canonical email for emails, itself otherwise. -#}
+with
+
+pages as (
+    select * from {{ ref('stg_segment__pages') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
+),
+
+tracks as (
+    select * from {{ ref('stg_segment__tracks') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
+),
+
+identifies as (
+    select * from {{ ref('stg_segment__identifies') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_esp__email_events') }}
+    where {{ known_by_as_of('occurred_at') }}
+),
+
+crm_contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+    where {{ known_by_as_of('created_at') }}
+),
+
+blocked as (
+    select * from {{ ref('blocked_identifiers') }}
+),
+
+sightings as (
+    {% for relation in ['pages', 'tracks', 'identifies'] %}
+    {% for column in ['anonymous_id', 'user_id'] %}
+    select '{{ column }}' as identifier_type, {{ column }} as identifier, occurred_at as seen_at
+    from {{ relation }} where {{ column }} is not null
+    union all
+    {% endfor %}
+    {% endfor %}
+    select 'email' as identifier_type, email as identifier, occurred_at as seen_at
+    from identifies where email is not null
+    union all
+    select 'email' as identifier_type, email as identifier, occurred_at as seen_at
+    from email_events
+    union all
+    select 'email' as identifier_type, email as identifier, created_at as seen_at
+    from crm_contacts where email is not null
+    union all
+    select 'crm_contact_id' as identifier_type, crm_contact_id as identifier, created_at as seen_at
+    from crm_contacts
+),
+
+observed as (
+    select
+        identifier_type,
+        identifier,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        count(*) as sightings
+    from sightings
+    group by identifier_type, identifier
+),
+
+with_node_value as (
+    select
+        observed.*,
+        case
+            when identifier_type = 'email' then {{ canonical_email('identifier') }}
+            else identifier
+        end as node_value
+    from observed
+),
+
+with_block as (
+    -- invalid placeholders ('null', 'anonymous', test addresses) are not identifiers at all;
+    -- shared mailboxes stay their own contact but never merge anyone
+    select
+        with_node_value.*,
+        (
+            select min(blocked.block_kind)
+            from blocked
+            where
+                blocked.identifier_type in ('any', with_node_value.identifier_type)
+                and (
+                    (blocked.match_on = 'value' and lower(with_node_value.identifier) = blocked.blocked_value)
+                    or (
+                        blocked.match_on = 'local_part'
+                        and with_node_value.identifier_type = 'email'
+                        and {{ dbt.split_part('with_node_value.node_value', "'@'", 1) }} = blocked.blocked_value
+                    )
+                )
+        ) as block_kind
+    from with_node_value
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.concat(['identifier_type', "':'", 'node_value']) }} as node,
+        identifier_type,
+        identifier,
+        node_value,
+
+        -- guards
+        block_kind,
+
+        -- measures
+        sightings,
+
+        -- timestamps
+        first_seen_at,
+        last_seen_at
+    from with_block
+)
+
+select * from final

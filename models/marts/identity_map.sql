@@ -1,0 +1,31 @@
+with
+
+observed as (
+    select * from {{ ref('int_identifiers_observed') }}
+    where block_kind is null or block_kind <> 'invalid'
+),
+
+resolved as (
+    select * from {{ ref('int_identity_nodes_resolved') }}
+),
+
+final as (
+    select
+        -- ids
+        observed.identifier_type,
+        observed.identifier,
+        resolved.contact_key,
+
+        -- resolution
+        observed.node_value as canonical_identifier,
+        resolved.resolution,
+        coalesce(observed.block_kind = 'shared', false) as is_shared_identifier,
+
+        -- timestamps
+        observed.first_seen_at,
+        observed.last_seen_at
+    from observed
+    inner join resolved on observed.node = resolved.node
+)
+
+select * from final

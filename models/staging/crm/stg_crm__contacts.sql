@@ -1,0 +1,30 @@
+with
+
+contacts as (
+    select * from {{ ref('base_crm__contacts') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        -- ids
+        crm_contact_id,
+        company_id,
+        owner_id,
+        email,
+
+        -- person
+        first_name,
+        last_name,
+        job_title,
+        persona,
+        lifecycle_stage,
+
+        -- timestamps
+        created_at,
+        updated_at,
+        firmographics_verified_at
+    from contacts
+)
+
+select * from final

@@ -1,0 +1,56 @@
+with
+
+source as (
+    select * from {{ source('esp', 'email_events') }}
+),
+
+event_names as (
+    select * from {{ ref('event_name_map') }}
+    where event_source = 'email'
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('source.event_id') }} as email_event_id,
+        {{ clean_text('source.email') }} as raw_email,
+        {{ normalize_email('source.email') }} as email,
+        {{ clean_text('source.campaign_id') }} as campaign_id,
+        {{ clean_text('source.message_id') }} as message_id,
+
+        -- event
+        lower(trim(source.event)) as raw_event_name,
+        event_names.canonical_event as event_name,
+        {{ clean_text('source.url') }} as url,
+        coalesce({{ parse_boolean('source.machine_open') }}, false) as is_machine_open,
+
+        -- timestamps
+        {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
+
+        -- lineage
+        source.timestamp as raw_timestamp,
+        source._source_file,
+        source._source_row_number,
+        source._loaded_at
+    from source
+    left join event_names
+        on lower(trim(source.event)) = event_names.raw_name
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'parsed',
+        [
+            ['email_event_id is null', 'missing_id'],
+            [is_missing_identifier('raw_email'), 'missing_email'],
+            ['email is null', 'invalid_email'],
+            ['occurred_at is null', 'invalid_timestamp'],
+            [is_future_timestamp('occurred_at', '_loaded_at'), 'future_timestamp'],
+            ['event_name is null', 'unknown_event'],
+        ],
+        'email_event_id',
+        '_loaded_at, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

@@ -1,0 +1,29 @@
+with
+
+email_events as (
+    select * from {{ ref('base_esp__email_events') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        -- ids
+        email_event_id,
+        email,
+        campaign_id,
+        message_id,
+
+        -- event
+        event_name,
+        raw_event_name,
+        url,
+        -- a privacy proxy (Apple Mail Privacy Protection) fetched the email: not a person
+        is_machine_open,
+
+        -- timestamps
+        occurred_at,
+        _loaded_at as received_at
+    from email_events
+)
+
+select * from final

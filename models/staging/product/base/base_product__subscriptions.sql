@@ -1,0 +1,42 @@
+with
+
+source as (
+    select * from {{ source('product', 'subscriptions') }}
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('company_id') }} as company_id,
+        {{ dbt.concat([clean_text('company_id'), "'|'", clean_text('started_at')]) }} as subscription_key,
+
+        -- contract
+        lower({{ clean_text('status') }}) as status,
+        lower({{ clean_text('plan') }}) as plan,
+
+        -- timestamps
+        {{ safe_cast_timestamp('started_at') }} as started_at,
+        {{ safe_cast_timestamp('renews_at') }} as renews_at,
+
+        -- lineage
+        started_at as raw_timestamp,
+        _source_file,
+        _source_row_number,
+        _loaded_at
+    from source
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'parsed',
+        [
+            ['company_id is null', 'missing_id'],
+            ['started_at is null', 'invalid_timestamp'],
+            ["status is null or status not in ('active', 'churned')", 'unknown_status'],
+        ],
+        'subscription_key',
+        '_loaded_at desc, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

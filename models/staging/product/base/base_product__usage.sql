@@ -1,0 +1,41 @@
+with
+
+source as (
+    select * from {{ source('product', 'product_usage') }}
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('company_id') }} as company_id,
+        {{ dbt.concat([clean_text('company_id'), "'|'", clean_text('usage_date')]) }} as usage_key,
+
+        -- measures
+        {{ safe_cast_number('active_users', dbt.type_bigint()) }} as active_users,
+        {{ safe_cast_number('key_actions', dbt.type_bigint()) }} as key_actions,
+
+        -- dates
+        {{ safe_cast_date('usage_date') }} as usage_date,
+
+        -- lineage
+        usage_date as raw_timestamp,
+        _source_file,
+        _source_row_number,
+        _loaded_at
+    from source
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'parsed',
+        [
+            ['company_id is null', 'missing_id'],
+            ['usage_date is null', 'invalid_timestamp'],
+            ['active_users is null or key_actions is null', 'invalid_number'],
+        ],
+        'usage_key',
+        '_loaded_at desc, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

@@ -1,0 +1,43 @@
+with
+
+source as (
+    select * from {{ source('segment', 'identifies') }}
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('id') }} as identify_id,
+        {{ clean_text('anonymous_id') }} as anonymous_id,
+        {{ clean_text('user_id') }} as user_id,
+        {{ clean_text('email') }} as raw_email,
+        {{ clean_text('traits') }} as traits,
+
+        -- timestamps
+        {{ safe_cast_timestamp('timestamp') }} as occurred_at,
+        {{ safe_cast_timestamp('received_at') }} as received_at,
+
+        -- lineage
+        timestamp as raw_timestamp,
+        _source_file,
+        _source_row_number,
+        _loaded_at
+    from source
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'parsed',
+        [
+            ['identify_id is null', 'missing_id'],
+            [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
+            ['occurred_at is null', 'invalid_timestamp'],
+            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+            ['traits is not null and not ' ~ is_valid_json('traits'), 'malformed_json'],
+        ],
+        'identify_id',
+        'received_at, _loaded_at, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

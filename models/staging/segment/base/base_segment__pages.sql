@@ -1,0 +1,80 @@
+with
+
+source as (
+    select * from {{ source('segment', 'pages') }}
+),
+
+page_categories as (
+    select * from {{ ref('page_categories') }}
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('id') }} as page_view_id,
+        {{ clean_text('anonymous_id') }} as anonymous_id,
+        {{ clean_text('user_id') }} as user_id,
+
+        -- page
+        {{ clean_text('url') }} as url,
+        lower(coalesce({{ clean_text('path') }}, '/')) as path,
+        {{ clean_text('name') }} as page_name,
+        {{ clean_text('title') }} as title,
+        {{ clean_text('referrer') }} as referrer,
+        {{ clean_text('context_user_agent') }} as user_agent,
+
+        -- timestamps
+        {{ safe_cast_timestamp('timestamp') }} as occurred_at,
+        {{ safe_cast_timestamp('received_at') }} as received_at,
+
+        -- lineage
+        timestamp as raw_timestamp,
+        _source_file,
+        _source_row_number,
+        _loaded_at
+    from source
+),
+
+categorized as (
+    -- the first matching path pattern (lowest priority number) gives the page its meaning
+    select
+        parsed.*,
+        coalesce(matched.page_category, 'other') as page_category,
+        coalesce(matched.funnel_stage, 'awareness') as funnel_stage
+    from parsed
+    left join (
+        select
+            parsed.page_view_id,
+            parsed._source_file,
+            parsed._source_row_number,
+            page_categories.page_category,
+            page_categories.funnel_stage,
+            row_number() over (
+                partition by parsed._source_file, parsed._source_row_number
+                order by page_categories.priority
+            ) as match_rank
+        from parsed
+        inner join page_categories
+            on parsed.path like page_categories.path_pattern
+    ) as matched
+        on
+            parsed._source_file = matched._source_file
+            and parsed._source_row_number = matched._source_row_number
+            and matched.match_rank = 1
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'categorized',
+        [
+            ['page_view_id is null', 'missing_id'],
+            [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
+            ['occurred_at is null', 'invalid_timestamp'],
+            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+        ],
+        'page_view_id',
+        'received_at, _loaded_at, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

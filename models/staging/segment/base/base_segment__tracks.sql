@@ -1,0 +1,54 @@
+with
+
+source as (
+    select * from {{ source('segment', 'tracks') }}
+),
+
+event_names as (
+    select * from {{ ref('event_name_map') }}
+    where event_source = 'tracks'
+),
+
+parsed as (
+    select
+        -- ids
+        {{ clean_text('source.id') }} as track_id,
+        {{ clean_text('source.anonymous_id') }} as anonymous_id,
+        {{ clean_text('source.user_id') }} as user_id,
+
+        -- event
+        {{ clean_text('source.event') }} as raw_event_name,
+        event_names.canonical_event as event_name,
+        {{ clean_text('source.properties') }} as properties,
+
+        -- timestamps
+        {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
+        {{ safe_cast_timestamp('source.received_at') }} as received_at,
+
+        -- lineage
+        source.timestamp as raw_timestamp,
+        source._source_file,
+        source._source_row_number,
+        source._loaded_at
+    from source
+    left join event_names
+        on lower(trim(source.event)) = event_names.raw_name
+),
+
+validated as (
+    {{ validate_and_dedupe(
+        'parsed',
+        [
+            ['track_id is null', 'missing_id'],
+            [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
+            ['occurred_at is null', 'invalid_timestamp'],
+            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+            ['event_name is null', 'unknown_event'],
+            ['properties is not null and not ' ~ is_valid_json('properties'), 'malformed_json'],
+        ],
+        'track_id',
+        'received_at, _loaded_at, _source_file, _source_row_number',
+    ) }}
+)
+
+select * from validated

@@ -1,0 +1,28 @@
+with
+
+identifies as (
+    select * from {{ ref('base_segment__identifies') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        -- ids
+        identify_id,
+        anonymous_id,
+        user_id,
+        {{ normalize_email('coalesce(raw_email, ' ~ json_extract_text('traits', 'email') ~ ')') }} as email,
+
+        -- traits
+        traits,
+        {{ json_extract_text('traits', 'first_name') }} as first_name,
+        {{ json_extract_text('traits', 'last_name') }} as last_name,
+        {{ json_extract_text('traits', 'loyalty_tier') }} as loyalty_tier,
+
+        -- timestamps
+        occurred_at,
+        coalesce(received_at, _loaded_at) as received_at
+    from identifies
+)
+
+select * from final

@@ -1,0 +1,31 @@
+with
+
+pages as (
+    select * from {{ ref('base_segment__pages') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        -- ids
+        page_view_id,
+        anonymous_id,
+        user_id,
+
+        -- page
+        url,
+        path,
+        page_name,
+        title,
+        referrer,
+        user_agent,
+        page_category,
+        funnel_stage,
+
+        -- timestamps
+        occurred_at,
+        coalesce(received_at, _loaded_at) as received_at
+    from pages
+)
+
+select * from final

@@ -1,0 +1,131 @@
+"""The `audience` command: generate demo data, load a folder, run the whole job."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from audience import summary as run_summary
+from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
+from audience.loader import LoadError, load_dir
+from audience.project import output_dir
+from audience.warehouse import TARGETS, connected
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="duckdb",
+        help="warehouse to use (default duckdb; postgres reads the PG* variables)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="audience", description="Behavioral audience warehouse: load, build, summarize."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a realistic demo data set")
+    generate.add_argument("out", type=Path, help="folder to write the raw contract files to")
+    generate.add_argument("--people", type=int, default=2000, help="number of people")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--as-of", help="end of the generated history (default: now, UTC)")
+    generate.add_argument("--days", type=int, default=365, help="days of history")
+    generate.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet")
+
+    load = commands.add_parser("load", help="load a folder of raw contract files")
+    load.add_argument("data", type=Path, help="folder with <table>.parquet|csv|jsonl files")
+    load.add_argument(
+        "--replace", action="store_true", help="empty each provided table first (full reload)"
+    )
+    _add_target(load)
+
+    run = commands.add_parser("run", help="load (or generate), build, test and summarize")
+    run.add_argument("--data", type=Path, help="folder to load (default: generate demo data)")
+    run.add_argument("--as-of", help="build as of this UTC timestamp (default: now)")
+    run.add_argument("--people", type=int, default=2000, help="demo data size, in people")
+    run.add_argument("--seed", type=int, default=42, help="demo data seed")
+    _add_target(run)
+    return parser
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from audience.generator import generate
+
+    started = time.perf_counter()
+    manifest = generate(
+        args.out,
+        people=args.people,
+        seed=args.seed,
+        as_of=parse_as_of(args.as_of),
+        days=args.days,
+        fmt=args.format,
+    )
+    for table, rows in manifest.rows.items():
+        print(f"{table:<16} {rows:>12,}")
+    print(f"wrote {sum(manifest.rows.values()):,} rows to {args.out} in "
+          f"{time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    with connected(args.target) as warehouse:
+        report = load_dir(args.data, warehouse, replace=args.replace)
+    print(report.format_table())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from audience.generator import generate
+
+    as_of = parse_as_of(args.as_of)
+    seconds: dict[str, float] = {}
+    data = args.data
+    started = time.perf_counter()
+    if data is None:
+        data = output_dir() / "demo-data"
+        print(f"generating demo data ({args.people:,} people, seed {args.seed}) in {data}")
+        generate(data, people=args.people, seed=args.seed, as_of=as_of)
+        seconds["generate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with connected(args.target) as warehouse:
+        report = load_dir(data, warehouse, replace=args.data is None)
+    print(report.format_table())
+    seconds["load"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    print(f"building as of {as_of.strftime(AS_OF_FORMAT)} on {args.target}")
+    run_dbt(["build"], target=args.target, as_of=as_of)
+    seconds["build"] = time.perf_counter() - started
+
+    with connected(args.target) as warehouse:
+        result = run_summary.collect(warehouse, as_of=as_of.strftime(AS_OF_FORMAT))
+    result.seconds = {step: round(secs, 2) for step, secs in seconds.items()}
+    result.write(output_dir() / "run_summary.json")
+    print()
+    print(result.format_text())
+    return 0
+
+
+COMMANDS = {"generate": cmd_generate, "load": cmd_load, "run": cmd_run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (LoadError, DbtError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The raw data contract: the tables the warehouse reads and the columns each must carry.
+
+Everything is landed as text. Types are applied in dbt staging, where a value that does not
+parse becomes a quarantine row with its reason instead of a failed load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Columns the loader adds to every raw row, for lineage and for idempotent re-loads.
+LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_row_number", "_loaded_at")
+
+#: The file formats the loader reads, by suffix.
+FILE_FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One table of the raw contract."""
+
+    name: str
+    description: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+RAW_TABLES: dict[str, RawTable] = {
+    t.name: t
+    for t in (
+        RawTable(
+            "pages",
+            "Page views in the Segment / RudderStack warehouse shape.",
+            required=("id", "anonymous_id", "user_id", "timestamp", "received_at", "url", "path"),
+            optional=("name", "title", "referrer", "context_user_agent"),
+        ),
+        RawTable(
+            "tracks",
+            "Tracked events in the Segment / RudderStack warehouse shape; properties as JSON text.",
+            required=("id", "anonymous_id", "user_id", "event", "timestamp", "received_at"),
+            optional=("properties",),
+        ),
+        RawTable(
+            "identifies",
+            "Identify calls linking an anonymous id to a user id and an email.",
+            required=("id", "anonymous_id", "user_id", "email", "timestamp"),
+            optional=("received_at", "traits"),
+        ),
+        RawTable(
+            "email_events",
+            "ESP webhook events (SendGrid-style): processed, delivered, open, click, bounce, ...",
+            required=("event_id", "email", "event", "timestamp", "campaign_id", "message_id"),
+            optional=("url", "machine_open"),
+        ),
+        RawTable(
+            "crm_contacts",
+            "A CRM contact export (HubSpot / Salesforce style).",
+            required=("contact_id", "email", "company_id", "created_at", "updated_at"),
+            optional=(
+                "first_name",
+                "last_name",
+                "job_title",
+                "persona",
+                "lifecycle_stage",
+                "owner_id",
+                "firmographics_verified_at",
+            ),
+        ),
+        RawTable(
+            "crm_companies",
+            "A CRM company export.",
+            required=("company_id", "name", "domain", "updated_at"),
+            optional=(
+                "industry",
+                "employee_count",
+                "annual_revenue",
+                "country",
+                "is_target_account",
+            ),
+        ),
+        RawTable(
+            "crm_deals",
+            "CRM opportunities.",
+            required=("deal_id", "company_id", "stage", "created_at"),
+            optional=("contact_id", "amount", "closed_at", "is_won"),
+        ),
+        RawTable(
+            "product_usage",
+            "Daily product usage per customer account.",
+            required=("company_id", "usage_date", "active_users", "key_actions"),
+        ),
+        RawTable(
+            "subscriptions",
+            "Customer contracts.",
+            required=("company_id", "started_at", "status"),
+            optional=("renews_at", "plan"),
+        ),
+        RawTable(
+            "intent_signals",
+            "Third-party intent data per company domain and topic.",
+            required=("company_domain", "topic", "score", "observed_at"),
+        ),
+    )
+}

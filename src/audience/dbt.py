@@ -1,0 +1,82 @@
+"""Run dbt in-process (dbtRunner) against the project, with the run's target and `as_of`.
+
+In-process runs skip dbt's start-up cost on every call after the first, which keeps the main
+job and the test suite fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from audience.project import duckdb_path, project_dir
+
+AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class DbtError(RuntimeError):
+    """A dbt command failed; the message names the failing nodes."""
+
+
+def parse_as_of(value: str | None) -> datetime:
+    """Read an `--as-of` value (ISO date or timestamp, UTC when no offset); now when None."""
+    if value is None:
+        return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    text = value.strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def dbt_args(
+    command: Sequence[str], *, target: str, as_of: datetime, extra_vars: dict[str, Any] | None = None
+) -> list[str]:
+    """The full argument list for one dbt command."""
+    variables: dict[str, Any] = {"as_of": as_of.strftime(AS_OF_FORMAT), **(extra_vars or {})}
+    root = str(project_dir())
+    return [
+        *command,
+        "--project-dir",
+        root,
+        "--profiles-dir",
+        root,
+        "--target",
+        target,
+        "--vars",
+        json.dumps(variables, sort_keys=True),
+    ]
+
+
+def run_dbt(
+    command: Sequence[str],
+    *,
+    target: str,
+    as_of: datetime,
+    extra_vars: dict[str, Any] | None = None,
+) -> Any:
+    """Invoke dbt and return its result; raise DbtError naming the failures if it failed."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
+    os.environ.setdefault("AUDIENCE_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    result = dbtRunner().invoke(dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars))
+    if not result.success:
+        raise DbtError(describe_failure(command, result))
+    return result
+
+
+def describe_failure(command: Sequence[str], result: Any) -> str:
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result, "status", ""))
+        if status in {"error", "fail", "runtime error"}:
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "unique_id", "?")
+            failures.append(f"  {status}: {name}: {(node_result.message or '').strip()[:500]}")
+    detail = "\n".join(failures) or f"  {result.exception!r}"
+    return f"dbt {' '.join(command)} failed:\n{detail}"

@@ -1,0 +1,217 @@
+"""`audience load DIR`: land a folder of contract-shaped files in the raw schema.
+
+One file per raw table, named `<table>.parquet`, `<table>.csv` or `<table>.jsonl`. Every
+contract column is landed as text (missing optional columns as nulls, extra columns ignored),
+plus the file and row it came from and the load time. Re-loading a file replaces the rows
+that file loaded before, so loading the same folder twice never doubles the data. All files
+are checked before anything is written: a missing required column fails the whole load with
+a message naming the file and the columns.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from audience.contract import FILE_FORMATS, LINEAGE_COLUMNS, RAW_TABLES, RawTable
+from audience.warehouse import Warehouse, quote_ident
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw"
+LOAD_LOG_TABLE = "_load_log"
+
+
+class LoadError(Exception):
+    """The folder cannot be loaded as it is; the message says which file and why."""
+
+
+@dataclass
+class TableLoad:
+    table: str
+    source_file: str | None
+    rows: int
+    status: str  # loaded | not_provided
+
+
+@dataclass
+class LoadReport:
+    target: str
+    loads: list[TableLoad] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(load.rows for load in self.loads)
+
+    def format_table(self) -> str:
+        lines = [f"{'table':<16} {'rows':>12}  source"]
+        for load in self.loads:
+            source = load.source_file or "(not provided: empty table)"
+            lines.append(f"{load.table:<16} {load.rows:>12,}  {source}")
+        lines.append(f"{'total':<16} {self.rows_loaded:>12,}")
+        for name in self.ignored_files:
+            lines.append(f"ignored: {name} (not a raw contract table)")
+        return "\n".join(lines)
+
+
+def discover(data_dir: Path) -> tuple[dict[str, Path], list[str]]:
+    """Map each contract table to its file in `data_dir`; return the files that are ignored."""
+    if not data_dir.is_dir():
+        raise LoadError(f"{data_dir} is not a folder")
+    found: dict[str, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(data_dir.iterdir()):
+        if path.name.startswith(("_", ".")) or path.is_dir():
+            continue
+        stem, _, suffix = path.name.partition(".")
+        if suffix not in FILE_FORMATS:
+            ignored.append(path.name)
+            continue
+        if stem not in RAW_TABLES:
+            ignored.append(path.name)
+            continue
+        if stem in found:
+            raise LoadError(
+                f"two files for table {stem!r}: {found[stem].name} and {path.name}; keep one"
+            )
+        found[stem] = path
+    return found, ignored
+
+
+def _file_relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
+    """A SQL source over the file, and its column names (lower-cased -> as written)."""
+    literal = "'" + str(path).replace("'", "''") + "'"
+    suffix = path.name.partition(".")[2]
+    if suffix == "jsonl":
+        # Objects keep their JSON text (traits, properties) instead of becoming structs.
+        reader = f"(select json from read_ndjson_objects({literal}))"
+        names_sql = f"select distinct unnest(json_keys(json)) from {reader} as objects"
+    else:
+        reader = (
+            f"read_csv({literal}, header = true, all_varchar = true)"
+            if suffix == "csv"
+            else f"read_parquet({literal})"
+        )
+        names_sql = f"select column_name from (describe select * from {reader})"
+    try:
+        names = [row[0] for row in con.execute(names_sql).fetchall()]
+    except duckdb.Error as exc:
+        raise LoadError(f"{path.name}: cannot be read as {suffix} ({exc})") from exc
+    return reader, {name.lower().lstrip("\ufeff"): name for name in names}
+
+
+def _column_expression(suffix: str, column: str, file_columns: dict[str, str]) -> str:
+    if column not in file_columns:
+        return f"cast(null as varchar) as {quote_ident(column)}"
+    source_name = file_columns[column]
+    if suffix == "jsonl":
+        return (
+            f"json_extract_string(json, '$.\"{source_name}\"') as {quote_ident(column)}"
+        )
+    return f"cast({quote_ident(source_name)} as varchar) as {quote_ident(column)}"
+
+
+def read_contract_file(
+    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, loaded_at: datetime
+) -> pa.Table:
+    """Read one file as the contract table's text columns plus lineage columns."""
+    reader, file_columns = _file_relation(con, path)
+    missing = [c for c in table.required if c not in file_columns]
+    if missing:
+        raise LoadError(
+            f"{path.name}: missing required column(s) {', '.join(missing)} for raw table "
+            f"{table.name!r} (required: {', '.join(table.required)})"
+        )
+    suffix = path.name.partition(".")[2]
+    selected = ",\n    ".join(_column_expression(suffix, c, file_columns) for c in table.columns)
+    sql = f"""
+        select
+            {selected},
+            ? as _source_file,
+            row_number() over () as _source_row_number,
+            cast(? as timestamp) as _loaded_at
+        from {reader} as source_file
+    """
+    return con.sql(sql, params=[str(path), loaded_at.replace(tzinfo=None)]).to_arrow_table()
+
+
+def _create_raw_table(warehouse: Warehouse, table: RawTable) -> None:
+    text_columns = ", ".join(f"{quote_ident(c)} varchar" for c in table.columns)
+    warehouse.execute(
+        f"create table if not exists {RAW_SCHEMA}.{quote_ident(table.name)} ("
+        f"{text_columns}, _source_file varchar, _source_row_number bigint, "
+        "_loaded_at timestamp)"
+    )
+
+
+def _ensure_schema(warehouse: Warehouse) -> None:
+    warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
+    warehouse.execute(
+        f"create table if not exists {RAW_SCHEMA}.{LOAD_LOG_TABLE} ("
+        "table_name varchar, source_file varchar, rows_loaded bigint, loaded_at timestamp)"
+    )
+    for table in RAW_TABLES.values():
+        _create_raw_table(warehouse, table)
+
+
+def load_dir(
+    data_dir: Path, warehouse: Warehouse, *, replace: bool = False
+) -> LoadReport:
+    """Load every contract file in `data_dir` into the raw schema of `warehouse`.
+
+    With `replace`, each provided table is emptied first (a full reload); otherwise rows from
+    other files stay and only the rows of the files being loaded are replaced.
+    """
+    files, ignored = discover(data_dir.resolve())
+    loaded_at = datetime.now(UTC)
+    report = LoadReport(target=warehouse.target, ignored_files=ignored)
+    for name in ignored:
+        log.warning("ignoring %s: not a raw contract table file", name)
+    if not files:
+        expected = ", ".join(f"{t}.{{{'|'.join(FILE_FORMATS)}}}" for t in RAW_TABLES)
+        raise LoadError(f"{data_dir}: no raw contract files found (expected any of {expected})")
+
+    # Read and check every file before writing anything.
+    reader = duckdb.connect()
+    try:
+        batches = {
+            name: read_contract_file(reader, RAW_TABLES[name], path, loaded_at)
+            for name, path in files.items()
+        }
+    finally:
+        reader.close()
+
+    _ensure_schema(warehouse)
+    warehouse.begin()
+    try:
+        for name, table in RAW_TABLES.items():
+            if name not in batches:
+                report.loads.append(TableLoad(name, None, 0, "not_provided"))
+                continue
+            source_file = str(files[name])
+            target = f"{RAW_SCHEMA}.{quote_ident(name)}"
+            if replace:
+                warehouse.execute(f"delete from {target}")
+            else:
+                warehouse.execute(f"delete from {target} where _source_file = ?", [source_file])
+            warehouse.insert_arrow(RAW_SCHEMA, name, batches[name])
+            rows = batches[name].num_rows
+            warehouse.execute(
+                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} values (?, ?, ?, ?)",
+                [name, source_file, rows, loaded_at.replace(tzinfo=None)],
+            )
+            report.loads.append(TableLoad(name, source_file, rows, "loaded"))
+        warehouse.commit()
+    except Exception:
+        warehouse.rollback()
+        raise
+    return report
+
+
+__all__ = ["LINEAGE_COLUMNS", "LoadError", "LoadReport", "TableLoad", "discover", "load_dir"]

@@ -1,0 +1,27 @@
+"""Where the dbt project, the DuckDB file and the run outputs live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_dir() -> Path:
+    """The dbt project root (the folder with dbt_project.yml)."""
+    configured = os.environ.get("AUDIENCE_PROJECT_DIR")
+    if configured:
+        return Path(configured).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def duckdb_path() -> Path:
+    """The DuckDB warehouse file: AUDIENCE_DUCKDB_PATH, else warehouse/audience.duckdb."""
+    configured = os.environ.get("AUDIENCE_DUCKDB_PATH")
+    path = Path(configured) if configured else project_dir() / "warehouse" / "audience.duckdb"
+    return path.resolve()
+
+
+def output_dir() -> Path:
+    """Where a run writes its summary, demo data and reports: AUDIENCE_OUTPUT_DIR or output/."""
+    configured = os.environ.get("AUDIENCE_OUTPUT_DIR")
+    return (Path(configured) if configured else project_dir() / "output").resolve()
