@@ -45,12 +45,12 @@ crm_ranked as (
         crm_contacts.company_id,
         row_number() over (
             partition by identity_map.contact_key
-            order by crm_contacts.updated_at desc, crm_contacts.crm_contact_id
+            order by crm_contacts.updated_at desc, crm_contacts.crm_contact_id asc
         ) as crm_rank
     from crm_contacts
     inner join identity_map
         on identity_map.identifier_type = 'crm_contact_id'
-        and crm_contacts.crm_contact_id = identity_map.identifier
+            and crm_contacts.crm_contact_id = identity_map.identifier
 ),
 
 emails_ranked as (
@@ -60,7 +60,7 @@ emails_ranked as (
         identifier as email,
         row_number() over (
             partition by contact_key
-            order by last_seen_at desc, identifier
+            order by last_seen_at desc, identifier asc
         ) as email_rank
     from identity_map
     where identifier_type = 'email'
@@ -70,7 +70,7 @@ users_ranked as (
     select
         contact_key,
         identifier as user_id,
-        row_number() over (partition by contact_key order by last_seen_at desc, identifier) as user_rank
+        row_number() over (partition by contact_key order by last_seen_at desc, identifier asc) as user_rank
     from identity_map
     where identifier_type = 'user_id'
 ),
@@ -87,21 +87,21 @@ activity as (
 joined as (
     select
         identifiers.contact_key,
-        coalesce(crm_ranked.email, emails_ranked.email) as primary_email,
         crm_ranked.crm_contact_id,
         users_ranked.user_id,
-        coalesce(crm_ranked.company_id, companies_by_domain.company_id) as company_id,
         identifiers.is_identified,
         identifiers.identifier_count,
         identifiers.email_count,
         identifiers.crm_contact_count,
         identifiers.anonymous_id_count,
+        activity.last_activity_at,
+        coalesce(crm_ranked.email, emails_ranked.email) as primary_email,
+        coalesce(crm_ranked.company_id, companies_by_domain.company_id) as company_id,
         case
             when activity.first_event_at is null then identifiers.first_seen_at
             when activity.first_event_at < identifiers.first_seen_at then activity.first_event_at
             else identifiers.first_seen_at
-        end as first_seen_at,
-        activity.last_activity_at
+        end as first_seen_at
     from identifiers
     left join crm_ranked
         on identifiers.contact_key = crm_ranked.contact_key and crm_ranked.crm_rank = 1
@@ -112,7 +112,7 @@ joined as (
     left join activity on identifiers.contact_key = activity.contact_key
     left join companies_by_domain
         on {{ dbt.split_part('coalesce(crm_ranked.email, emails_ranked.email)', "'@'", 2) }}
-        = companies_by_domain.domain
+            = companies_by_domain.domain
 ),
 
 final as (

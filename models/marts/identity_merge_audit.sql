@@ -27,10 +27,10 @@ joined as (
     from links
     left join observed as observed_a
         on links.identifier_type_a = observed_a.identifier_type
-        and links.identifier_a = observed_a.identifier
+            and links.identifier_a = observed_a.identifier
     left join observed as observed_b
         on links.identifier_type_b = observed_b.identifier_type
-        and links.identifier_b = observed_b.identifier
+            and links.identifier_b = observed_b.identifier
     left join resolved as resolved_a on observed_a.node = resolved_a.node
     left join resolved as resolved_b on observed_b.node = resolved_b.node
 ),

@@ -16,30 +16,31 @@
 with
 
 {% for source_table, base_model, id_column in checked_sources %}
-{{ source_table }} as (
-    select
-        '{{ source_table }}' as source_table,
-        {{ id_column }} as record_id,
-        quarantine_reason,
-        raw_timestamp,
-        _source_file as source_file,
-        _source_row_number as source_row_number,
-        _loaded_at as loaded_at
-    from {{ ref(base_model) }}
-    where quarantine_reason is not null
-),
+    {{ source_table }} as (
+        select
+            '{{ source_table }}' as source_table,
+            {{ id_column }} as record_id,
+            quarantine_reason,
+            raw_timestamp,
+            _source_file as source_file,
+            _source_row_number as source_row_number,
+            _loaded_at as loaded_at
+        from {{ ref(base_model) }}
+        where quarantine_reason is not null
+    ),
 {% endfor %}
 
 unioned as (
     {% for source_table, _, _ in checked_sources %}
-    select * from {{ source_table }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ source_table }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['source_file', "'|'", dbt.cast('source_row_number', dbt.type_string())])) }} as quarantine_id,
+        {{ dbt.hash(dbt.concat(['source_file', "'|'", dbt.cast('source_row_number', dbt.type_string())])) }}
+            as quarantine_id,
         source_table,
         record_id,
         quarantine_reason,

@@ -69,8 +69,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     for table, rows in manifest.rows.items():
         print(f"{table:<16} {rows:>12,}")
-    print(f"wrote {sum(manifest.rows.values()):,} rows to {args.out} in "
-          f"{time.perf_counter() - started:.1f}s")
+    print(
+        f"wrote {sum(manifest.rows.values()):,} rows to {args.out} in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
     return 0
 
 

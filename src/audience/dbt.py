@@ -33,7 +33,11 @@ def parse_as_of(value: str | None) -> datetime:
 
 
 def dbt_args(
-    command: Sequence[str], *, target: str, as_of: datetime, extra_vars: dict[str, Any] | None = None
+    command: Sequence[str],
+    *,
+    target: str,
+    as_of: datetime,
+    extra_vars: dict[str, Any] | None = None,
 ) -> list[str]:
     """The full argument list for one dbt command."""
     variables: dict[str, Any] = {"as_of": as_of.strftime(AS_OF_FORMAT), **(extra_vars or {})}
@@ -61,10 +65,13 @@ def run_dbt(
     """Invoke dbt and return its result; raise DbtError naming the failures if it failed."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
+    # profiles.yml reads these; pin them to absolute paths so the working directory is moot
+    os.environ["AUDIENCE_DUCKDB_PATH"] = str(duckdb_path())
     os.environ.setdefault("AUDIENCE_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    result = dbtRunner().invoke(dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars))
+    result = dbtRunner().invoke(
+        dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars)
+    )
     if not result.success:
         raise DbtError(describe_failure(command, result))
     return result

@@ -111,9 +111,7 @@ def _column_expression(suffix: str, column: str, file_columns: dict[str, str]) -
         return f"cast(null as varchar) as {quote_ident(column)}"
     source_name = file_columns[column]
     if suffix == "jsonl":
-        return (
-            f"json_extract_string(json, '$.\"{source_name}\"') as {quote_ident(column)}"
-        )
+        return f"json_extract_string(json, '$.\"{source_name}\"') as {quote_ident(column)}"
     return f"cast({quote_ident(source_name)} as varchar) as {quote_ident(column)}"
 
 
@@ -160,9 +158,7 @@ def _ensure_schema(warehouse: Warehouse) -> None:
         _create_raw_table(warehouse, table)
 
 
-def load_dir(
-    data_dir: Path, warehouse: Warehouse, *, replace: bool = False
-) -> LoadReport:
+def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> LoadReport:
     """Load every contract file in `data_dir` into the raw schema of `warehouse`.
 
     With `replace`, each provided table is emptied first (a full reload); otherwise rows from
@@ -190,7 +186,7 @@ def load_dir(
     _ensure_schema(warehouse)
     warehouse.begin()
     try:
-        for name, table in RAW_TABLES.items():
+        for name in RAW_TABLES:
             if name not in batches:
                 report.loads.append(TableLoad(name, None, 0, "not_provided"))
                 continue

@@ -35,7 +35,9 @@ class RunSummary:
     def format_text(self) -> str:
         lines = [f"as_of {self.as_of} on {self.target}", "", "rows per layer:"]
         for layer, relations in self.relations.items():
-            lines.append(f"  {layer:<13} {sum(relations.values()):>12,}  ({len(relations)} relations)")
+            lines.append(
+                f"  {layer:<13} {sum(relations.values()):>12,}  ({len(relations)} relations)"
+            )
             for name, rows in sorted(relations.items()):
                 lines.append(f"      {name:<44} {rows:>12,}")
         lines.append("")

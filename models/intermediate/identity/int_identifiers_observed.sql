@@ -33,22 +33,40 @@ blocked as (
 
 sightings as (
     {% for relation in ['pages', 'tracks', 'identifies'] %}
-    {% for column in ['anonymous_id', 'user_id'] %}
-    select '{{ column }}' as identifier_type, {{ column }} as identifier, occurred_at as seen_at
-    from {{ relation }} where {{ column }} is not null
-    union all
+        {% for column in ['anonymous_id', 'user_id'] %}
+            select
+                '{{ column }}' as identifier_type,
+                {{ column }} as identifier,
+                occurred_at as seen_at
+            from {{ relation }}
+            where {{ column }} is not null
+            union all
+        {% endfor %}
     {% endfor %}
-    {% endfor %}
-    select 'email' as identifier_type, email as identifier, occurred_at as seen_at
-    from identifies where email is not null
+    select
+        'email' as identifier_type,
+        email as identifier,
+        occurred_at as seen_at
+    from identifies
+    where email is not null
     union all
-    select 'email' as identifier_type, email as identifier, occurred_at as seen_at
+    select
+        'email' as identifier_type,
+        email as identifier,
+        occurred_at as seen_at
     from email_events
     union all
-    select 'email' as identifier_type, email as identifier, created_at as seen_at
-    from crm_contacts where email is not null
+    select
+        'email' as identifier_type,
+        email as identifier,
+        created_at as seen_at
+    from crm_contacts
+    where email is not null
     union all
-    select 'crm_contact_id' as identifier_type, crm_contact_id as identifier, created_at as seen_at
+    select
+        'crm_contact_id' as identifier_type,
+        crm_contact_id as identifier,
+        created_at as seen_at
     from crm_contacts
 ),
 
@@ -67,32 +85,46 @@ with_node_value as (
     select
         observed.*,
         case
-            when identifier_type = 'email' then {{ canonical_email('identifier') }}
-            else identifier
+            when observed.identifier_type = 'email' then {{ canonical_email('identifier') }}
+            else observed.identifier
         end as node_value
     from observed
 ),
 
+blocked_matches as (
+    select
+        with_node_value.identifier_type,
+        with_node_value.identifier,
+        min(blocked.block_kind) as block_kind
+    from with_node_value
+    inner join blocked
+        on
+            blocked.identifier_type in ('any', with_node_value.identifier_type)
+            and (
+                (blocked.match_on = 'value' and with_node_value.identifier = blocked.blocked_value)
+                or (
+                    blocked.match_on = 'local_part'
+                    and with_node_value.identifier_type = 'email'
+                    and {{ dbt.split_part('with_node_value.node_value', "'@'", 1) }} = blocked.blocked_value
+                )
+            )
+    group by with_node_value.identifier_type, with_node_value.identifier
+),
+
 with_block as (
-    -- invalid placeholders ('null', 'anonymous', test addresses) are not identifiers at all;
+    -- placeholders ('null', 'anonymous') and test addresses are not identifiers at all;
     -- shared mailboxes stay their own contact but never merge anyone
     select
         with_node_value.*,
-        (
-            select min(blocked.block_kind)
-            from blocked
-            where
-                blocked.identifier_type in ('any', with_node_value.identifier_type)
-                and (
-                    (blocked.match_on = 'value' and lower(with_node_value.identifier) = blocked.blocked_value)
-                    or (
-                        blocked.match_on = 'local_part'
-                        and with_node_value.identifier_type = 'email'
-                        and {{ dbt.split_part('with_node_value.node_value', "'@'", 1) }} = blocked.blocked_value
-                    )
-                )
-        ) as block_kind
+        case
+            when {{ is_placeholder_identifier('with_node_value.identifier') }} then 'invalid'
+            else blocked_matches.block_kind
+        end as block_kind
     from with_node_value
+    left join blocked_matches
+        on
+            with_node_value.identifier_type = blocked_matches.identifier_type
+            and with_node_value.identifier = blocked_matches.identifier
 ),
 
 final as (

@@ -32,44 +32,113 @@ overrides as (
     where override_action = 'merge'
 ),
 
-evidence as (
-    -- an identify call ties its anonymous id, user id and email together
-    select 'identify_call' as link_rule, 'anonymous_id' as type_a, anonymous_id as identifier_a,
-        'user_id' as type_b, user_id as identifier_b, occurred_at as seen_at
-    from identifies where anonymous_id is not null and user_id is not null
-    union all
-    select 'identify_call', 'user_id', user_id, 'email', email, occurred_at
-    from identifies where user_id is not null and email is not null
-    union all
-    select 'identify_call', 'anonymous_id', anonymous_id, 'email', email, occurred_at
-    from identifies where anonymous_id is not null and user_id is null and email is not null
-    union all
-    -- a logged-in event carries both the device's anonymous id and the user id
-    {% for relation in ['pages', 'tracks'] %}
-    select 'event_stitch', 'anonymous_id', anonymous_id, 'user_id', user_id, occurred_at
-    from {{ relation }} where anonymous_id is not null and user_id is not null
-    union all
-    {% endfor %}
-    -- a CRM record ties its contact id to its email
-    select 'crm_record', 'crm_contact_id', crm_contact_id, 'email', email, created_at
-    from crm_contacts where email is not null
-    union all
+first_email_variants as (
+    select
+        node,
+        min(identifier) as first_variant_email
+    from observed
+    where identifier_type = 'email'
+    group by node
+),
+
+email_variants as (
     -- variants of one mailbox (case, plus tags, gmail dots) share a canonical email
-    select 'email_normalization', 'email', variant.identifier, 'email', first_variant.identifier,
+    select
+        variant.identifier as variant_email,
+        first_email_variants.first_variant_email,
         variant.first_seen_at
     from observed as variant
-    inner join (
-        select node, min(identifier) as identifier
-        from observed
-        where identifier_type = 'email'
-        group by node
-    ) as first_variant
-        on variant.node = first_variant.node and variant.identifier <> first_variant.identifier
+    inner join first_email_variants
+        on
+            variant.node = first_email_variants.node
+            and variant.identifier != first_email_variants.first_variant_email
     where variant.identifier_type = 'email'
+),
+
+evidence as (
+    -- an identify call ties its anonymous id, user id and email together
+    {{ link_evidence(
+        'identify_call',
+        'identifies',
+        "'anonymous_id'",
+        'anonymous_id',
+        "'user_id'",
+        'user_id',
+        'occurred_at',
+    ) }}
     union all
-    select 'manual_merge', identifier_type, identifier, other_identifier_type, other_identifier,
-        {{ as_of() }}
-    from overrides
+    {{ link_evidence(
+        'identify_call',
+        'identifies',
+        "'user_id'",
+        'user_id',
+        "'email'",
+        'email',
+        'occurred_at',
+    ) }}
+    union all
+    {{ link_evidence(
+        'identify_call',
+        'identifies',
+        "'anonymous_id'",
+        'anonymous_id',
+        "'email'",
+        'email',
+        'occurred_at',
+        'user_id is null',
+    ) }}
+    union all
+    -- a logged-in event carries both the device's anonymous id and the user id
+    {{ link_evidence(
+        'event_stitch',
+        'pages',
+        "'anonymous_id'",
+        'anonymous_id',
+        "'user_id'",
+        'user_id',
+        'occurred_at',
+    ) }}
+    union all
+    {{ link_evidence(
+        'event_stitch',
+        'tracks',
+        "'anonymous_id'",
+        'anonymous_id',
+        "'user_id'",
+        'user_id',
+        'occurred_at',
+    ) }}
+    union all
+    -- a CRM record ties its contact id to its email
+    {{ link_evidence(
+        'crm_record',
+        'crm_contacts',
+        "'crm_contact_id'",
+        'crm_contact_id',
+        "'email'",
+        'email',
+        'created_at',
+    ) }}
+    union all
+    {{ link_evidence(
+        'email_normalization',
+        'email_variants',
+        "'email'",
+        'variant_email',
+        "'email'",
+        'first_variant_email',
+        'first_seen_at',
+    ) }}
+    union all
+    {{ link_evidence(
+        'manual_merge',
+        'overrides',
+        'identifier_type',
+        'identifier',
+        'other_identifier_type',
+        'other_identifier',
+        as_of(),
+    ) }}
 ),
 
 final as (

@@ -30,7 +30,7 @@ nodes as (
     from observed
     left join splits
         on observed.identifier_type = splits.identifier_type
-        and observed.identifier = splits.identifier
+            and observed.identifier = splits.identifier
     group by observed.node
 ),
 
@@ -44,10 +44,10 @@ node_links as (
     from links
     inner join observed as identifier_a
         on links.identifier_type_a = identifier_a.identifier_type
-        and links.identifier_a = identifier_a.identifier
+            and links.identifier_a = identifier_a.identifier
     inner join observed as identifier_b
         on links.identifier_type_b = identifier_b.identifier_type
-        and links.identifier_b = identifier_b.identifier
+            and links.identifier_b = identifier_b.identifier
     inner join nodes as node_a on identifier_a.node = node_a.node
     inner join nodes as node_b on identifier_b.node = node_b.node
     where
@@ -61,15 +61,21 @@ node_links as (
 ),
 
 known_nodes as (
-    select node from nodes where identifier_type <> 'anonymous_id'
+    select node from nodes
+    where identifier_type <> 'anonymous_id'
     union
-    select node_a from node_links where link_rule = 'manual_merge'
+    select node_a from node_links
+    where link_rule = 'manual_merge'
     union
-    select node_b from node_links where link_rule = 'manual_merge'
+    select node_b from node_links
+    where link_rule = 'manual_merge'
 ),
 
 known_links as (
-    select node_a, node_b from node_links
+    select
+        node_a,
+        node_b
+    from node_links
     where
         link_rule = 'manual_merge'
         or (
@@ -90,7 +96,9 @@ unconverged_nodes as (
 ),
 
 component_sizes as (
-    select label, count(*) as component_size
+    select
+        label,
+        count(*) as component_size
     from component_final
     group by label
 ),
@@ -113,25 +121,41 @@ known_resolved as (
     inner join component_sizes on component_final.label = component_sizes.label
 ),
 
-anonymous_candidates as (
-    -- every known person an anonymous id was linked to, the first identification first
+anonymous_links as (
+    -- every known person an anonymous id was linked to, and when first
     select
         candidate_links.anonymous_node,
         known_resolved.contact_label,
-        row_number() over (
-            partition by candidate_links.anonymous_node
-            order by candidate_links.first_seen_at, known_resolved.contact_label
-        ) as candidate_rank,
-        count(distinct known_resolved.contact_label) over (
-            partition by candidate_links.anonymous_node
-        ) as people_linked
+        min(candidate_links.first_seen_at) as first_seen_at
     from (
-        select node_a as anonymous_node, node_b as known_node, first_seen_at from node_links
+        select
+            node_a as anonymous_node,
+            node_b as known_node,
+            first_seen_at
+        from node_links
         union all
-        select node_b as anonymous_node, node_a as known_node, first_seen_at from node_links
+        select
+            node_b as anonymous_node,
+            node_a as known_node,
+            first_seen_at
+        from node_links
     ) as candidate_links
     inner join known_resolved on candidate_links.known_node = known_resolved.node
     where candidate_links.anonymous_node not in (select node from known_nodes)
+    group by candidate_links.anonymous_node, known_resolved.contact_label
+),
+
+anonymous_candidates as (
+    -- the first identification wins
+    select
+        anonymous_node,
+        contact_label,
+        row_number() over (
+            partition by anonymous_node
+            order by first_seen_at, contact_label
+        ) as candidate_rank,
+        count(*) over (partition by anonymous_node) as people_linked
+    from anonymous_links
 ),
 
 anonymous_resolved as (
@@ -146,7 +170,7 @@ anonymous_resolved as (
     from nodes
     left join anonymous_candidates
         on nodes.node = anonymous_candidates.anonymous_node
-        and anonymous_candidates.candidate_rank = 1
+            and anonymous_candidates.candidate_rank = 1
     where nodes.node not in (select node from known_nodes)
 ),
 

@@ -9,7 +9,11 @@ parsed as (
         -- ids
         lower({{ clean_text('company_domain') }}) as company_domain,
         lower({{ clean_text('topic') }}) as topic,
-        {{ dbt.concat(["lower(" ~ clean_text('company_domain') ~ ")", "'|'", "lower(" ~ clean_text('topic') ~ ")", "'|'", clean_text('observed_at')]) }} as signal_key,
+        {{ dbt.concat([
+            "lower(" ~ clean_text('company_domain') ~ ")", "'|'",
+            "lower(" ~ clean_text('topic') ~ ")", "'|'",
+            clean_text('observed_at'),
+        ]) }} as signal_key,
 
         -- measures
         {{ safe_cast_number('score') }} as intent_score,

@@ -35,32 +35,33 @@ parsed as (
     from source
 ),
 
+category_matches as (
+    -- every pattern a page matches, the lowest priority number first
+    select
+        parsed._source_file,
+        parsed._source_row_number,
+        page_categories.page_category,
+        page_categories.funnel_stage,
+        row_number() over (
+            partition by parsed._source_file, parsed._source_row_number
+            order by page_categories.priority
+        ) as match_rank
+    from parsed
+    inner join page_categories
+        on parsed.path like page_categories.path_pattern
+),
+
 categorized as (
-    -- the first matching path pattern (lowest priority number) gives the page its meaning
     select
         parsed.*,
-        coalesce(matched.page_category, 'other') as page_category,
-        coalesce(matched.funnel_stage, 'awareness') as funnel_stage
+        coalesce(category_matches.page_category, 'other') as page_category,
+        coalesce(category_matches.funnel_stage, 'awareness') as funnel_stage
     from parsed
-    left join (
-        select
-            parsed.page_view_id,
-            parsed._source_file,
-            parsed._source_row_number,
-            page_categories.page_category,
-            page_categories.funnel_stage,
-            row_number() over (
-                partition by parsed._source_file, parsed._source_row_number
-                order by page_categories.priority
-            ) as match_rank
-        from parsed
-        inner join page_categories
-            on parsed.path like page_categories.path_pattern
-    ) as matched
+    left join category_matches
         on
-            parsed._source_file = matched._source_file
-            and parsed._source_row_number = matched._source_row_number
-            and matched.match_rank = 1
+            parsed._source_file = category_matches._source_file
+            and parsed._source_row_number = category_matches._source_row_number
+            and category_matches.match_rank = 1
 ),
 
 validated as (

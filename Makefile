@@ -1,0 +1,43 @@
+# One entry point for people and CI. Only python3 (3.11) and pip are needed: uv is
+# installed into .uv/ and every dependency comes from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+BIN := .venv/bin
+# dbt's own scratch files go to a throwaway DuckDB file when linting and parsing
+LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb
+
+.PHONY: install run test lint format parse clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen
+	touch $@
+
+install: .venv/.installed
+
+## run: the main job on the embedded DuckDB warehouse (demo data, as of now)
+run: install
+	$(BIN)/audience run $(ARGS)
+
+## test: linters, then the whole test suite
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	mkdir -p warehouse
+	$(LINT_ENV) $(BIN)/dbt parse --profiles-dir . --show-all-deprecations --warn-error-options '{"error": ["Deprecations"]}'
+	$(LINT_ENV) $(BIN)/sqlfluff lint models
+
+format: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+	$(LINT_ENV) $(BIN)/sqlfluff fix models
+
+clean:
+	rm -rf target logs warehouse output .pytest_cache

@@ -1,0 +1,160 @@
+"""End to end on the hand-made fixture: every outcome is known row by row."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def contact_of(warehouse, identifier_type: str, identifier: str) -> str:
+    rows = warehouse.query(
+        "select contact_key from marts.identity_map "
+        f"where identifier_type = '{identifier_type}' and identifier = '{identifier}'"
+    )
+    assert len(rows) == 1, f"{identifier_type} {identifier}: {rows}"
+    return rows[0][0]
+
+
+def test_every_bad_row_is_in_quarantine_with_its_reason(tiny_warehouse):
+    rows = tiny_warehouse.query(
+        "select source_table, record_id, quarantine_reason, source_row_number "
+        "from marts.quarantine order by source_table, source_row_number"
+    )
+    assert rows == [
+        ("crm_contacts", "K1", "duplicate_id", 2),
+        ("crm_contacts", None, "missing_id", 6),
+        ("email_events", "e4", "duplicate_id", 5),
+        ("email_events", "e5", "missing_email", 6),
+        ("email_events", "e6", "unknown_event", 7),
+        ("identifies", "i7", "malformed_json", 7),
+        ("pages", "p3", "duplicate_id", 4),
+        ("pages", None, "missing_id", 8),
+        ("pages", "p8", "missing_identity", 9),
+        ("pages", "p9", "invalid_timestamp", 10),
+        ("pages", "p10", "future_timestamp", 11),
+        ("tracks", "t4", "unknown_event", 4),
+        ("tracks", "t5", "malformed_json", 5),
+    ]
+
+
+def test_no_raw_row_is_lost(tiny_warehouse):
+    """Raw rows = staged rows + quarantined rows, table by table."""
+    pairs = {
+        "pages": "staging.stg_segment__pages",
+        "tracks": "staging.stg_segment__tracks",
+        "identifies": "staging.stg_segment__identifies",
+        "email_events": "staging.stg_esp__email_events",
+        "crm_contacts": "staging.stg_crm__contacts",
+        "crm_companies": "staging.stg_crm__companies",
+    }
+    for raw, staged in pairs.items():
+        raw_rows = tiny_warehouse.scalar(f"select count(*) from raw.{raw}")
+        staged_rows = tiny_warehouse.scalar(f"select count(*) from {staged}")
+        quarantined = tiny_warehouse.scalar(
+            f"select count(*) from marts.quarantine where source_table = '{raw}'"
+        )
+        assert raw_rows == staged_rows + quarantined, raw
+
+
+def test_duplicates_keep_the_first_received_and_latest_crm_version(tiny_warehouse):
+    received = tiny_warehouse.scalar(
+        "select received_at from staging.stg_segment__pages where page_view_id = 'p3'"
+    )
+    assert str(received) == "2026-06-10 10:00:01"
+    title = tiny_warehouse.scalar(
+        "select job_title from staging.stg_crm__contacts where crm_contact_id = 'K1'"
+    )
+    assert title == "VP Marketing"
+
+
+def test_timestamps_are_utc_and_pages_categorized(tiny_warehouse):
+    rows = tiny_warehouse.query(
+        "select page_view_id, occurred_at, page_category, funnel_stage "
+        "from staging.stg_segment__pages where page_view_id in ('p1', 'p2', 'p4', 'p6') "
+        "order by page_view_id"
+    )
+    assert [(r[0], str(r[1]), r[2], r[3]) for r in rows] == [
+        ("p1", "2026-06-01 09:00:00", "blog", "awareness"),
+        ("p2", "2026-06-01 07:05:00", "pricing", "decision"),
+        ("p4", "2026-06-11 10:00:00", "careers", "awareness"),
+        ("p6", "2026-06-12 11:00:00", "other", "awareness"),
+    ]
+
+
+def test_one_person_with_several_emails_and_anonymous_history_is_one_contact(tiny_warehouse):
+    jane = contact_of(tiny_warehouse, "anonymous_id", "a1")
+    for identifier_type, identifier in [
+        ("user_id", "u1"),
+        ("email", "jane.doe@acme.com"),
+        ("email", "jane.doe+news@acme.com"),
+        ("crm_contact_id", "K1"),
+        ("crm_contact_id", "K4"),
+    ]:
+        assert contact_of(tiny_warehouse, identifier_type, identifier) == jane
+    history = tiny_warehouse.query(
+        "select event_id from intermediate.int_events_unified "
+        f"where contact_key = '{jane}' order by occurred_at"
+    )
+    # anonymous visits and form start before the identify, email, then signed-in events;
+    # p11 happened after as_of and p12 arrived after it: neither is counted
+    assert [r[0] for r in history] == [
+        "page:p2",
+        "page:p1",
+        "track:t1",
+        "email:e1",
+        "email:e2",
+        "email:e3",
+        "email:e4",
+        "page:p3",
+        "track:t2",
+    ]
+    row = tiny_warehouse.query(
+        "select primary_email, crm_contact_id, user_id, company_id, email_count, "
+        f"crm_contact_count, last_activity_at from marts.contacts where contact_key = '{jane}'"
+    )[0]
+    assert row[:6] == ("jane.doe@acme.com", "K1", "u1", "C1", 2, 2)
+    assert str(row[6]) == "2026-06-10 10:01:00"
+
+
+def test_gmail_variants_merge(tiny_warehouse):
+    john = contact_of(tiny_warehouse, "crm_contact_id", "K2")
+    assert contact_of(tiny_warehouse, "email", "j.smith@googlemail.com") == john
+    assert contact_of(tiny_warehouse, "user_id", "u2") == john
+
+
+def test_guards_against_over_merging(tiny_warehouse):
+    # a shared mailbox keeps its CRM record but merges no person into it
+    mailbox = contact_of(tiny_warehouse, "email", "info@acme.com")
+    assert contact_of(tiny_warehouse, "crm_contact_id", "K3") == mailbox
+    assert contact_of(tiny_warehouse, "user_id", "u3") != mailbox
+    # a shared device stays with the first person identified on it
+    ann = contact_of(tiny_warehouse, "user_id", "u4")
+    bob = contact_of(tiny_warehouse, "user_id", "u5")
+    assert ann != bob
+    assert contact_of(tiny_warehouse, "anonymous_id", "a4") == ann
+    # placeholders are not identifiers
+    assert (
+        tiny_warehouse.query(
+            "select * from marts.identity_map where identifier in ('null', 'anonymous')"
+        )
+        == []
+    )
+    outcomes = dict(
+        tiny_warehouse.query(
+            "select identifier_a || '>' || identifier_b, link_outcome "
+            "from marts.identity_merge_audit where link_outcome <> 'merged'"
+        )
+    )
+    assert outcomes == {
+        "a3>null": "refused_invalid_identifier",
+        "a8>anonymous": "refused_invalid_identifier",
+        "a4>u5": "refused_shared_device",
+        "u3>info@acme.com": "refused_shared_identifier",
+    }
+
+
+def test_contacts_and_identifiers(tiny_warehouse):
+    assert tiny_warehouse.scalar("select count(*) from marts.contacts") == 11
+    assert tiny_warehouse.scalar("select count(*) from marts.contacts where not is_identified") == 3
+    assert tiny_warehouse.scalar("select count(distinct as_of) from marts.contacts") == 1
