@@ -2,113 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import pytest
-
-from audience.dbt import run_dbt
-from audience.loader import load_dir
-from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, postgres_params
-
-FIXTURES = Path(__file__).parent / "fixtures"
-TINY_AS_OF = datetime(2026, 6, 30)
-
-
-@dataclass
-class BuiltWarehouse:
-    target: str
-    data_dir: Path
-    as_of: datetime
-    path: Path | None = None  # the DuckDB file
-    database: str | None = None  # the PostgreSQL database
-
-    def query(self, sql: str) -> list[tuple]:
-        if self.target == "postgres":
-            warehouse = PostgresWarehouse(self.database)
-            try:
-                return warehouse.query(sql)
-            finally:
-                warehouse.close()
-        # dbt keeps its DuckDB instance open in this process: connect with the same
-        # (default) configuration, never read_only, or DuckDB refuses the second handle
-        con = duckdb.connect(str(self.path))
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-
-    def scalar(self, sql: str) -> object:
-        return self.query(sql)[0][0]
-
-
-@contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables (read by profiles.yml and the CLI) for a while."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def build_warehouse(
-    target: str,
-    data_dir: Path,
-    as_of: datetime,
-    *,
-    path: Path | None = None,
-    database: str | None = None,
-) -> BuiltWarehouse:
-    """Load `data_dir` and run `dbt build` on a DuckDB file or a PostgreSQL database."""
-    settings = (
-        {"AUDIENCE_DUCKDB_PATH": str(path)} if target == "duckdb" else {"PGDATABASE": database}
-    )
-    with environment(**settings):
-        warehouse = DuckDBWarehouse(path) if target == "duckdb" else PostgresWarehouse(database)
-        try:
-            load_dir(data_dir, warehouse)
-        finally:
-            warehouse.close()
-        run_dbt(["build"], target=target, as_of=as_of)
-    return BuiltWarehouse(target, data_dir, as_of, path=path, database=database)
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database from the PG* variables, dropped afterwards.
-
-    Skipped when no server answers, except under CI, where that is a failure.
-    """
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(**postgres_params(os.environ.get("PGDATABASE", "postgres")))
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI and is not reachable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    admin.autocommit = True
-    name = f"audience_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    try:
-        yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+from warehouses import (
+    FIXTURES,
+    TINY_AS_OF,
+    BuiltWarehouse,
+    GeneratedWarehouse,
+    build_warehouse,
+    postgres_database,
+)
 
 
 @pytest.fixture
@@ -128,3 +33,20 @@ def tiny_warehouse(
         return
     with postgres_database() as database:
         yield build_warehouse("postgres", FIXTURES / "tiny", TINY_AS_OF, database=database)
+
+
+@pytest.fixture(scope="session")
+def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> GeneratedWarehouse:
+    """Demo data from the generator (400 people, seed 11), loaded and built on DuckDB."""
+    import json
+
+    from audience.generator import generate
+
+    root = tmp_path_factory.mktemp("generated")
+    as_of = datetime(2026, 6, 30)
+    generate(root / "data", people=400, seed=11, as_of=as_of)
+    built = build_warehouse("duckdb", root / "data", as_of, path=root / "gen.duckdb")
+    manifest = json.loads((root / "data" / "_manifest.json").read_text())
+    return GeneratedWarehouse(
+        built.target, built.data_dir, built.as_of, path=built.path, manifest=manifest
+    )

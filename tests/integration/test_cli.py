@@ -1,0 +1,64 @@
+"""The main job, `audience run`, end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from warehouses import environment, nonzero, postgres_database
+
+from audience.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def run_main_job(tmp_path, target: str, capsys) -> dict:
+    code = main(
+        ["run", "--people", "150", "--seed", "3", "--as-of", "2026-06-30", "--target", target]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "quarantined rows:" in out and "merged duplicates:" in out
+    return json.loads((tmp_path / "output" / "run_summary.json").read_text())
+
+
+def check_summary(summary: dict) -> None:
+    assert summary["as_of"] == "2026-06-30 00:00:00"
+    assert summary["contacts"] > 100
+    assert 0 < summary["identified_contacts"] < summary["contacts"]
+    assert summary["quarantined_rows"] == summary["relations"]["marts"]["quarantine"]
+    assert summary["relations"]["marts"]["contacts"] == summary["contacts"]
+    assert summary["relations"]["raw"]["pages"] > 1000
+    assert set(summary["seconds"]) == {"generate", "load", "build"}
+
+
+def test_run_on_duckdb_generates_loads_builds_and_summarizes(tmp_path, capsys):
+    with environment(
+        AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"),
+        AUDIENCE_DUCKDB_PATH=str(tmp_path / "run.duckdb"),
+    ):
+        summary = run_main_job(tmp_path, "duckdb", capsys)
+    check_summary(summary)
+    manifest = json.loads((tmp_path / "output" / "demo-data" / "_manifest.json").read_text())
+    assert summary["quarantine"] == nonzero(manifest["bad_rows"])
+
+
+@pytest.mark.postgres
+def test_run_on_postgres(tmp_path, capsys):
+    with (
+        postgres_database() as database,
+        environment(AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"), PGDATABASE=database),
+    ):
+        summary = run_main_job(tmp_path, "postgres", capsys)
+    check_summary(summary)
+
+
+def test_load_error_is_a_clear_message_and_exit_code(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "pages.csv").write_text("id,url\np1,https://x.example/\n")
+    with environment(AUDIENCE_DUCKDB_PATH=str(tmp_path / "err.duckdb")):
+        code = main(["load", str(data)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "pages.csv: missing required column(s) anonymous_id, user_id, timestamp" in err
