@@ -2,24 +2,13 @@
     with the node it resolves through: the canonical email for emails, itself otherwise. -#}
 with
 
-pages as (
-    select * from {{ ref('stg_segment__pages') }}
-    where {{ known_by_as_of('occurred_at', 'received_at') }}
-),
-
-tracks as (
-    select * from {{ ref('stg_segment__tracks') }}
-    where {{ known_by_as_of('occurred_at', 'received_at') }}
+events as (
+    select * from {{ ref('int_events_unioned') }}
 ),
 
 identifies as (
     select * from {{ ref('stg_segment__identifies') }}
     where {{ known_by_as_of('occurred_at', 'received_at') }}
-),
-
-email_events as (
-    select * from {{ ref('stg_esp__email_events') }}
-    where {{ known_by_as_of('occurred_at') }}
 ),
 
 crm_contacts as (
@@ -32,8 +21,8 @@ blocked as (
 ),
 
 sightings as (
-    {% for relation in ['pages', 'tracks', 'identifies'] %}
-        {% for column in ['anonymous_id', 'user_id'] %}
+    {% for relation in ['events', 'identifies'] %}
+        {% for column in ['anonymous_id', 'user_id', 'email'] %}
             select
                 '{{ column }}' as identifier_type,
                 {{ column }} as identifier,
@@ -43,19 +32,6 @@ sightings as (
             union all
         {% endfor %}
     {% endfor %}
-    select
-        'email' as identifier_type,
-        email as identifier,
-        occurred_at as seen_at
-    from identifies
-    where email is not null
-    union all
-    select
-        'email' as identifier_type,
-        email as identifier,
-        occurred_at as seen_at
-    from email_events
-    union all
     select
         'email' as identifier_type,
         email as identifier,

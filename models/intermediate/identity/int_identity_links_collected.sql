@@ -3,14 +3,8 @@
     resolution uses them: the merge audit reports each one's fate. -#}
 with
 
-pages as (
-    select * from {{ ref('stg_segment__pages') }}
-    where {{ known_by_as_of('occurred_at', 'received_at') }}
-),
-
-tracks as (
-    select * from {{ ref('stg_segment__tracks') }}
-    where {{ known_by_as_of('occurred_at', 'received_at') }}
+events as (
+    select * from {{ ref('int_events_unioned') }}
 ),
 
 identifies as (
@@ -91,17 +85,7 @@ evidence as (
     -- a logged-in event carries both the device's anonymous id and the user id
     {{ link_evidence(
         'event_stitch',
-        'pages',
-        "'anonymous_id'",
-        'anonymous_id',
-        "'user_id'",
-        'user_id',
-        'occurred_at',
-    ) }}
-    union all
-    {{ link_evidence(
-        'event_stitch',
-        'tracks',
+        'events',
         "'anonymous_id'",
         'anonymous_id',
         "'user_id'",

@@ -26,10 +26,7 @@ parsed as (
         {{ safe_cast_timestamp('firmographics_verified_at') }} as firmographics_verified_at,
 
         -- lineage
-        updated_at as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('updated_at') }}
     from source
 ),
 

@@ -21,10 +21,7 @@ parsed as (
         {{ safe_cast_timestamp('closed_at') }} as closed_at,
 
         -- lineage
-        created_at as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('created_at') }}
     from source
 ),
 

@@ -22,10 +22,7 @@ parsed as (
         {{ safe_cast_timestamp('observed_at') }} as observed_at,
 
         -- lineage
-        observed_at as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('observed_at') }}
     from source
 ),
 

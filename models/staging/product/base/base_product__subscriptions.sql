@@ -19,10 +19,7 @@ parsed as (
         {{ safe_cast_timestamp('renews_at') }} as renews_at,
 
         -- lineage
-        started_at as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('started_at') }}
     from source
 ),
 

@@ -18,10 +18,7 @@ parsed as (
         {{ safe_cast_date('usage_date') }} as usage_date,
 
         -- lineage
-        usage_date as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('usage_date') }}
     from source
 ),
 

@@ -28,10 +28,7 @@ parsed as (
         {{ safe_cast_timestamp('received_at') }} as received_at,
 
         -- lineage
-        timestamp as raw_timestamp,
-        _source_file,
-        _source_row_number,
-        _loaded_at
+        {{ lineage_columns('timestamp') }}
     from source
 ),
 

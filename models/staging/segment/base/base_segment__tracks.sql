@@ -26,10 +26,7 @@ parsed as (
         {{ safe_cast_timestamp('source.received_at') }} as received_at,
 
         -- lineage
-        source.timestamp as raw_timestamp,
-        source._source_file,
-        source._source_row_number,
-        source._loaded_at
+        {{ lineage_columns('source.timestamp') }}
     from source
     left join event_names
         on lower(trim(source.event)) = event_names.raw_name

@@ -1,0 +1,98 @@
+{#- Every behavioural event known by as_of (page views, tracked events, email events) in
+    one shape, with the identifiers it carries: what identity resolution reads, and what
+    int_events_unified gives a contact. A build as of a past instant counts no event that
+    happened, or reached the warehouse, after it. -#}
+with
+
+pages as (
+    select * from {{ ref('stg_segment__pages') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
+),
+
+tracks as (
+    select * from {{ ref('stg_segment__tracks') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_esp__email_events') }}
+    where {{ known_by_as_of('occurred_at') }}
+),
+
+web_events as (
+    select
+        {{ dbt.concat(["'page:'", 'page_view_id']) }} as event_id,
+        'pages' as event_source,
+        'Page Viewed' as event_name,
+        anonymous_id,
+        user_id,
+        cast(null as {{ dbt.type_string() }}) as email,
+        path,
+        url,
+        page_category,
+        funnel_stage,
+        cast(null as {{ dbt.type_string() }}) as product_category,
+        cast(null as {{ dbt.type_string() }}) as order_id,
+        cast(null as {{ dbt.type_float() }}) as revenue,
+        cast(null as {{ dbt.type_float() }}) as discount,
+        cast(null as {{ dbt.type_string() }}) as coupon,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        false as is_machine_open,
+        occurred_at,
+        received_at
+    from pages
+    union all
+    select
+        {{ dbt.concat(["'track:'", 'track_id']) }} as event_id,
+        'tracks' as event_source,
+        event_name,
+        anonymous_id,
+        user_id,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as path,
+        cast(null as {{ dbt.type_string() }}) as url,
+        cast(null as {{ dbt.type_string() }}) as page_category,
+        cast(null as {{ dbt.type_string() }}) as funnel_stage,
+        product_category,
+        order_id,
+        revenue,
+        discount,
+        coupon,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        false as is_machine_open,
+        occurred_at,
+        received_at
+    from tracks
+),
+
+email_events_unioned as (
+    select
+        {{ dbt.concat(["'email:'", 'email_events.email_event_id']) }} as event_id,
+        'email_events' as event_source,
+        email_events.event_name,
+        cast(null as {{ dbt.type_string() }}) as anonymous_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        email_events.email,
+        cast(null as {{ dbt.type_string() }}) as path,
+        email_events.url,
+        cast(null as {{ dbt.type_string() }}) as page_category,
+        cast(null as {{ dbt.type_string() }}) as funnel_stage,
+        cast(null as {{ dbt.type_string() }}) as product_category,
+        cast(null as {{ dbt.type_string() }}) as order_id,
+        cast(null as {{ dbt.type_float() }}) as revenue,
+        cast(null as {{ dbt.type_float() }}) as discount,
+        cast(null as {{ dbt.type_string() }}) as coupon,
+        email_events.campaign_id,
+        email_events.is_machine_open,
+        email_events.occurred_at,
+        email_events.received_at
+    from email_events
+),
+
+final as (
+    select * from web_events
+    union all
+    select * from email_events_unioned
+)
+
+select * from final
