@@ -18,6 +18,20 @@ from audience.loader import load_dir
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, postgres_params
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+#: Each raw table and the staging model that holds its good rows.
+STAGED_TABLES = {
+    "pages": "staging.stg_segment__pages",
+    "tracks": "staging.stg_segment__tracks",
+    "identifies": "staging.stg_segment__identifies",
+    "email_events": "staging.stg_esp__email_events",
+    "crm_contacts": "staging.stg_crm__contacts",
+    "crm_companies": "staging.stg_crm__companies",
+    "crm_deals": "staging.stg_crm__deals",
+    "product_usage": "staging.stg_product__usage",
+    "subscriptions": "staging.stg_product__subscriptions",
+    "intent_signals": "staging.stg_intent__signals",
+}
 TINY_AS_OF = datetime(2026, 6, 30)
 
 
@@ -120,3 +134,14 @@ def nonzero(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     """Drop the zero counts (and then empty tables) of a table -> reason -> count map."""
     kept = {t: {r: n for r, n in reasons.items() if n} for t, reasons in counts.items()}
     return {t: reasons for t, reasons in kept.items() if reasons}
+
+
+def assert_no_raw_row_lost(warehouse: BuiltWarehouse) -> None:
+    """Raw rows = staged rows + quarantined rows, for every raw table."""
+    for table, staged in STAGED_TABLES.items():
+        raw = warehouse.scalar(f"select count(*) from raw.{table}")
+        good = warehouse.scalar(f"select count(*) from {staged}")
+        bad = warehouse.scalar(
+            f"select count(*) from marts.quarantine where source_table = '{table}'"
+        )
+        assert raw == good + bad, table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from warehouses import assert_no_raw_row_lost
 
 pytestmark = pytest.mark.slow
 
@@ -39,22 +40,7 @@ def test_every_bad_row_is_in_quarantine_with_its_reason(tiny_warehouse):
 
 
 def test_no_raw_row_is_lost(tiny_warehouse):
-    """Raw rows = staged rows + quarantined rows, table by table."""
-    pairs = {
-        "pages": "staging.stg_segment__pages",
-        "tracks": "staging.stg_segment__tracks",
-        "identifies": "staging.stg_segment__identifies",
-        "email_events": "staging.stg_esp__email_events",
-        "crm_contacts": "staging.stg_crm__contacts",
-        "crm_companies": "staging.stg_crm__companies",
-    }
-    for raw, staged in pairs.items():
-        raw_rows = tiny_warehouse.scalar(f"select count(*) from raw.{raw}")
-        staged_rows = tiny_warehouse.scalar(f"select count(*) from {staged}")
-        quarantined = tiny_warehouse.scalar(
-            f"select count(*) from marts.quarantine where source_table = '{raw}'"
-        )
-        assert raw_rows == staged_rows + quarantined, raw
+    assert_no_raw_row_lost(tiny_warehouse)
 
 
 def test_duplicates_keep_the_first_received_and_latest_crm_version(tiny_warehouse):
