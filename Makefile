@@ -30,6 +30,7 @@ test: lint
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/audience segments sync --check
 	mkdir -p warehouse
 	$(LINT_ENV) $(BIN)/dbt parse --profiles-dir . --show-all-deprecations --warn-error-options '{"error": ["Deprecations"]}'
 	$(LINT_ENV) $(BIN)/sqlfluff lint models
@@ -37,6 +38,7 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
+	$(BIN)/audience segments sync
 	$(LINT_ENV) $(BIN)/sqlfluff fix models
 
 clean:

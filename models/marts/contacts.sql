@@ -1,142 +1,79 @@
 with
 
-identity_map as (
-    select * from {{ ref('identity_map') }}
+profiles as (
+    select * from {{ ref('int_contact_profiles') }}
 ),
 
-crm_contacts as (
-    select * from {{ ref('stg_crm__contacts') }}
-    where {{ known_by_as_of('created_at') }}
+scores as (
+    select * from {{ ref('int_contact_scores') }}
 ),
 
-companies_by_domain as (
-    -- a work email's domain names its company when no CRM record does
+membership as (
+    select * from {{ ref('segment_membership') }}
+),
+
+segments as (
+    select * from {{ ref('segments') }}
+),
+
+primary_segments as (
+    -- the highest-priority segment (lowest number) a contact is in
     select
-        domain,
-        min(company_id) as company_id
-    from {{ ref('stg_crm__companies') }}
-    where domain is not null
-    group by domain
-),
-
-events as (
-    select * from {{ ref('int_events_unified') }}
-),
-
-identifiers as (
-    select
-        contact_key,
-        count(*) as identifier_count,
-        sum(case when identifier_type = 'email' then 1 else 0 end) as email_count,
-        sum(case when identifier_type = 'crm_contact_id' then 1 else 0 end) as crm_contact_count,
-        sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as anonymous_id_count,
-        max(case when identifier_type <> 'anonymous_id' then 1 else 0 end) = 1 as is_identified,
-        min(first_seen_at) as first_seen_at
-    from identity_map
-    group by contact_key
-),
-
-crm_ranked as (
-    -- the most recently updated CRM record speaks for a contact with several
-    select
-        identity_map.contact_key,
-        crm_contacts.crm_contact_id,
-        crm_contacts.email,
-        crm_contacts.company_id,
+        membership.contact_key,
+        membership.segment_id,
         row_number() over (
-            partition by identity_map.contact_key
-            order by crm_contacts.updated_at desc, crm_contacts.crm_contact_id asc
-        ) as crm_rank
-    from crm_contacts
-    inner join identity_map
-        on identity_map.identifier_type = 'crm_contact_id'
-            and crm_contacts.crm_contact_id = identity_map.identifier
-),
-
-emails_ranked as (
-    -- shared mailboxes and variants seen last lose to the address in use now
-    select
-        contact_key,
-        identifier as email,
-        row_number() over (
-            partition by contact_key
-            order by last_seen_at desc, identifier asc
-        ) as email_rank
-    from identity_map
-    where identifier_type = 'email'
-),
-
-users_ranked as (
-    select
-        contact_key,
-        identifier as user_id,
-        row_number() over (partition by contact_key order by last_seen_at desc, identifier asc) as user_rank
-    from identity_map
-    where identifier_type = 'user_id'
-),
-
-activity as (
-    select
-        contact_key,
-        min(occurred_at) as first_event_at,
-        max(case when is_meaningful_activity then occurred_at end) as last_activity_at
-    from events
-    group by contact_key
-),
-
-joined as (
-    select
-        identifiers.contact_key,
-        crm_ranked.crm_contact_id,
-        users_ranked.user_id,
-        identifiers.is_identified,
-        identifiers.identifier_count,
-        identifiers.email_count,
-        identifiers.crm_contact_count,
-        identifiers.anonymous_id_count,
-        activity.last_activity_at,
-        coalesce(crm_ranked.email, emails_ranked.email) as primary_email,
-        coalesce(crm_ranked.company_id, companies_by_domain.company_id) as company_id,
-        case
-            when activity.first_event_at is null then identifiers.first_seen_at
-            when activity.first_event_at < identifiers.first_seen_at then activity.first_event_at
-            else identifiers.first_seen_at
-        end as first_seen_at
-    from identifiers
-    left join crm_ranked
-        on identifiers.contact_key = crm_ranked.contact_key and crm_ranked.crm_rank = 1
-    left join emails_ranked
-        on identifiers.contact_key = emails_ranked.contact_key and emails_ranked.email_rank = 1
-    left join users_ranked
-        on identifiers.contact_key = users_ranked.contact_key and users_ranked.user_rank = 1
-    left join activity on identifiers.contact_key = activity.contact_key
-    left join companies_by_domain
-        on {{ dbt.split_part('coalesce(crm_ranked.email, emails_ranked.email)', "'@'", 2) }}
-            = companies_by_domain.domain
+            partition by membership.contact_key
+            order by segments.priority, membership.segment_id
+        ) as segment_rank
+    from membership
+    inner join segments on membership.segment_id = segments.segment_id
 ),
 
 final as (
     -- explicit types: this is a contract-enforced public mart
     select
         -- ids
-        cast(contact_key as {{ dbt.type_string() }}) as contact_key,
-        cast(primary_email as {{ dbt.type_string() }}) as primary_email,
-        cast(crm_contact_id as {{ dbt.type_string() }}) as crm_contact_id,
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(company_id as {{ dbt.type_string() }}) as company_id,
+        cast(profiles.contact_key as {{ dbt.type_string() }}) as contact_key,
+        cast(profiles.primary_email as {{ dbt.type_string() }}) as primary_email,
+        cast(profiles.crm_contact_id as {{ dbt.type_string() }}) as crm_contact_id,
+        cast(profiles.user_id as {{ dbt.type_string() }}) as user_id,
+        cast(profiles.company_id as {{ dbt.type_string() }}) as company_id,
+        cast(profiles.owner_id as {{ dbt.type_string() }}) as owner_id,
+
+        -- activity
+        cast(profiles.first_seen_at as {{ dbt.type_timestamp() }}) as first_seen_at,
+        cast(scores.last_activity_at as {{ dbt.type_timestamp() }}) as last_activity_at,
+        cast(scores.recency_bucket as {{ dbt.type_string() }}) as recency_bucket,
+        cast(scores.return_visit_pattern as {{ dbt.type_string() }}) as return_visit_pattern,
+
+        -- scores
+        cast(scores.engagement_score as double precision) as engagement_score,
+        cast(scores.engagement_score_30d_ago as double precision) as engagement_score_30d_ago,
+        cast(scores.engagement_trend as {{ dbt.type_string() }}) as engagement_trend,
+        cast(scores.fit_score as double precision) as fit_score,
+        cast(scores.intent_score as double precision) as intent_score,
+        cast(scores.lead_score as double precision) as lead_score,
+
+        -- lifecycle
+        cast(scores.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        scores.is_customer,
+        scores.is_email_suppressed,
+        cast(scores.email_suppression_reason as {{ dbt.type_string() }}) as email_suppression_reason,
+        cast(primary_segments.segment_id as {{ dbt.type_string() }}) as primary_segment_id,
 
         -- identity
-        is_identified,
-        cast(identifier_count as {{ dbt.type_bigint() }}) as identifier_count,
-        cast(email_count as {{ dbt.type_bigint() }}) as email_count,
-        cast(crm_contact_count as {{ dbt.type_bigint() }}) as crm_contact_count,
-        cast(anonymous_id_count as {{ dbt.type_bigint() }}) as anonymous_id_count,
+        profiles.is_identified,
+        cast(profiles.identifier_count as {{ dbt.type_bigint() }}) as identifier_count,
+        cast(profiles.email_count as {{ dbt.type_bigint() }}) as email_count,
+        cast(profiles.crm_contact_count as {{ dbt.type_bigint() }}) as crm_contact_count,
+        cast(profiles.anonymous_id_count as {{ dbt.type_bigint() }}) as anonymous_id_count,
 
-        -- timestamps
-        cast(first_seen_at as {{ dbt.type_timestamp() }}) as first_seen_at,
-        cast(last_activity_at as {{ dbt.type_timestamp() }}) as last_activity_at,
+        -- as of
         {{ as_of() }} as as_of
-    from joined
+    from profiles
+    inner join scores on profiles.contact_key = scores.contact_key
+    left join primary_segments
+        on profiles.contact_key = primary_segments.contact_key and primary_segments.segment_rank = 1
 )
 
 select * from final

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--people", type=int, default=2000, help="demo data size, in people")
     run.add_argument("--seed", type=int, default=42, help="demo data seed")
     _add_target(run)
+
+    segments = commands.add_parser(
+        "segments", help="write (or --check) segment_membership's list of segment models"
+    )
+    segments.add_argument("action", choices=("sync",))
+    segments.add_argument("--check", action="store_true", help="fail instead of writing")
     return parser
 
 
@@ -116,7 +122,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "load": cmd_load, "run": cmd_run}
+def cmd_segments(args: argparse.Namespace) -> int:
+    from audience.segments import StaleSegmentsError, sync
+
+    try:
+        names = sync(check=args.check)
+    except StaleSegmentsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(names)} segment models: {', '.join(names)}")
+    return 0
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "load": cmd_load,
+    "run": cmd_run,
+    "segments": cmd_segments,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

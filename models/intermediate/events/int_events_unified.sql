@@ -52,6 +52,7 @@ final as (
         discount,
         coupon,
         campaign_id,
+        message_id,
 
         -- timestamps
         occurred_at,

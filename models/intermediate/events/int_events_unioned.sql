@@ -37,6 +37,7 @@ web_events as (
         cast(null as {{ dbt.type_float() }}) as discount,
         cast(null as {{ dbt.type_string() }}) as coupon,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
         occurred_at,
         received_at
@@ -59,6 +60,7 @@ web_events as (
         discount,
         coupon,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
         occurred_at,
         received_at
@@ -83,6 +85,7 @@ email_events_unioned as (
         cast(null as {{ dbt.type_float() }}) as discount,
         cast(null as {{ dbt.type_string() }}) as coupon,
         email_events.campaign_id,
+        email_events.message_id,
         email_events.is_machine_open,
         email_events.occurred_at,
         email_events.received_at

@@ -1,0 +1,15 @@
+{# Every segment model of the project (a model with `meta.segment` in its YAML), lowest
+   priority number first. The graph is only known at execution; at parse time this is empty,
+   and segment_membership names its parents in depends_on hints instead (kept in sync by
+   `audience segments sync`, checked by `make lint`). #}
+{% macro segment_nodes() -%}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.config.meta.get('segment') -%}
+                {%- do found.append(node) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found | sort(attribute='config.meta.segment.priority')) }}
+{%- endmacro %}

@@ -1,0 +1,57 @@
+{#- One row per segment of the catalog: its settings from the segment model's YAML and how
+    many contacts are in it as of as_of. -#}
+with
+
+catalog as (
+    {%- for node in segment_nodes() %}
+        select
+            '{{ node.name }}' as segment_id,
+            '{{ segment_setting(node, "name") | replace("'", "''") }}' as segment_name,
+            '{{ segment_setting(node, "goal") }}' as goal,
+            {{ segment_setting(node, "priority") }} as priority,
+            '{{ segment_setting(node, "cadence") }}' as cadence,
+            '{{ segment_setting(node, "audience") }}' as audience,
+            '{{ segment_setting(node, "channel") }}' as channel,
+            {{ segment_setting(node, 'expiry_days') if segment_setting(node, 'expiry_days') is not none else 'null' }}
+                as expiry_days,
+            '{{ segment_setting(node, "description") | replace("'", "''") }}' as description
+        union all
+    {%- endfor %}
+    select
+        cast(null as {{ dbt.type_string() }}) as segment_id,
+        cast(null as {{ dbt.type_string() }}) as segment_name,
+        cast(null as {{ dbt.type_string() }}) as goal,
+        cast(null as {{ dbt.type_int() }}) as priority,
+        cast(null as {{ dbt.type_string() }}) as cadence,
+        cast(null as {{ dbt.type_string() }}) as audience,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_int() }}) as expiry_days,
+        cast(null as {{ dbt.type_string() }}) as description
+    where false
+),
+
+sizes as (
+    select
+        segment_id,
+        count(*) as member_count
+    from {{ ref('segment_membership') }}
+    group by segment_id
+),
+
+final as (
+    select
+        catalog.segment_id,
+        catalog.segment_name as name,
+        catalog.goal,
+        catalog.priority,
+        catalog.cadence,
+        catalog.audience,
+        catalog.channel,
+        catalog.expiry_days,
+        catalog.description,
+        coalesce(sizes.member_count, 0) as member_count
+    from catalog
+    left join sizes on catalog.segment_id = sizes.segment_id
+)
+
+select * from final
