@@ -1,0 +1,106 @@
+{#- One row per data-hygiene check with how many contacts (or campaigns) it concerns as of
+    as_of: inactive for 90 days, merged duplicates, stale firmographics (not verified in 180
+    days), contacts in several segments, contacts and campaigns with an open rate under 15 %,
+    quarantined raw rows. -#}
+with
+
+contacts as (
+    select * from {{ ref('contacts') }}
+),
+
+profiles as (
+    select * from {{ ref('int_contact_profiles') }}
+),
+
+features as (
+    select * from {{ ref('int_contact_features') }}
+),
+
+membership as (
+    select
+        contact_key,
+        count(*) as segments
+    from {{ ref('segment_membership') }}
+    group by contact_key
+),
+
+campaigns as (
+    select * from {{ ref('report_campaign_open_rates') }}
+),
+
+checks as (
+    select
+        'inactive_90_days' as hygiene_check,
+        'contacts' as subject,
+        sum(
+            case
+                when contacts.is_identified and contacts.recency_bucket in ('lapsed', 'dormant', 'never') then 1
+                else 0
+            end
+        ) as affected
+    from contacts
+    union all
+    select
+        'merged_duplicates' as hygiene_check,
+        'contacts' as subject,
+        sum(case when email_count > 1 or crm_contact_count > 1 then 1 else 0 end) as affected
+    from contacts
+    union all
+    select
+        'stale_firmographics' as hygiene_check,
+        'contacts' as subject,
+        sum(
+            case
+                when crm_contact_id is not null
+                    and (
+                        firmographics_verified_at is null
+                        or firmographics_verified_at < {{ dbt.dateadd('day', -180, as_of()) }}
+                    )
+                    then 1
+                else 0
+            end
+        ) as affected
+    from profiles
+    union all
+    select
+        'in_several_segments' as hygiene_check,
+        'contacts' as subject,
+        sum(case when segments > 1 then 1 else 0 end) as affected
+    from membership
+    union all
+    select
+        'low_open_rate' as hygiene_check,
+        'contacts' as subject,
+        sum(
+            case
+                when email_deliveries >= {{ var('email__recent_deliveries') }}
+                    and email_opened_deliveries * 1.0 / email_deliveries < {{ var('email__low_open_rate') }}
+                    then 1
+                else 0
+            end
+        ) as affected
+    from features
+    union all
+    select
+        'low_open_rate' as hygiene_check,
+        'campaigns' as subject,
+        sum(case when is_low_open_rate then 1 else 0 end) as affected
+    from campaigns
+    union all
+    select
+        'quarantined_rows' as hygiene_check,
+        'raw rows' as subject,
+        count(*) as affected
+    from {{ ref('quarantine') }}
+),
+
+final as (
+    select
+        hygiene_check,
+        subject,
+        coalesce(affected, 0) as affected,
+        {{ as_of() }} as as_of
+    from checks
+)
+
+select * from final
