@@ -2,7 +2,8 @@
     (a model whose YAML has `meta.segment`), with the framework's rules applied the same way
     to all: goal completion (a converted contact leaves prospect audiences, only customers are
     in customer audiences), email suppression for email audiences, and expiry N days after the
-    last qualifying activity. -#}
+    last qualifying activity. entered_at comes from the membership history as the previous
+    builds left it (a contact already in keeps the day it entered). -#}
 
 -- segment models (written by `audience segments sync`; `make lint` checks it is current):
 -- begin segment models
@@ -58,6 +59,30 @@ profiles as (
     select * from {{ ref('int_contact_profiles') }}
 ),
 
+{%- set history = load_relation(api.Relation.create(
+    database=target.database, schema='snapshots', identifier='segment_membership_snapshot'
+)) if execute else none %}
+
+open_spells as (
+    -- read from the snapshot as it stands before this build's snapshot runs (not a ref: the
+    -- snapshot is downstream of this model); empty on the first build
+    {%- if history is not none %}
+        select
+            contact_key,
+            segment_id,
+            min(dbt_valid_from) as entered_at
+        from {{ history }}
+        where dbt_valid_to is null and dbt_valid_from <= {{ as_of() }}
+        group by contact_key, segment_id
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as contact_key,
+            cast(null as {{ dbt.type_string() }}) as segment_id,
+            cast(null as {{ dbt.type_timestamp() }}) as entered_at
+        where false
+    {%- endif %}
+),
+
 qualified as (
     {%- for node in segment_nodes() %}
         select
@@ -110,16 +135,19 @@ eligible as (
 final as (
     select
         -- grain
-        contact_key,
-        segment_id,
+        eligible.contact_key,
+        eligible.segment_id,
 
-        -- why
-        reason,
-        qualified_at,
+        -- why and since when
+        eligible.reason,
+        eligible.qualified_at,
+        coalesce(open_spells.entered_at, {{ as_of() }}) as entered_at,
 
         -- as of
         {{ as_of() }} as as_of
     from eligible
+    left join open_spells
+        on eligible.contact_key = open_spells.contact_key and eligible.segment_id = open_spells.segment_id
 )
 
 select * from final

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from audience.warehouse import Warehouse, quote_ident
 
-LAYERS: tuple[str, ...] = ("raw", "staging", "intermediate", "marts")
+LAYERS: tuple[str, ...] = ("raw", "staging", "intermediate", "segments", "marts", "snapshots")
 
 
 @dataclass
