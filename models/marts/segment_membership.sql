@@ -1,9 +1,11 @@
 {#- One row per contact and segment it is in as of as_of: the union of every segment model
     (a model whose YAML has `meta.segment`), with the framework's rules applied the same way
     to all: goal completion (a converted contact leaves prospect audiences, only customers are
-    in customer audiences), email suppression for email audiences, and expiry N days after the
-    last qualifying activity. entered_at comes from the membership history as the previous
-    builds left it (a contact already in keeps the day it entered). -#}
+    in customer audiences), email suppression for email audiences, expiry N days after the
+    last qualifying activity, and what stops audiences from flapping: a segment may keep its
+    members on a lower exit threshold than it admits them on (rows with enters = false), and
+    may hold them for a minimum dwell time. Both read the open spells of the membership
+    history as the previous builds left it, which also gives entered_at. -#}
 
 -- segment models (written by `audience segments sync`; `make lint` checks it is current):
 -- begin segment models
@@ -83,17 +85,36 @@ open_spells as (
     {%- endif %}
 ),
 
+settings as (
+    -- each segment's framework settings, from its YAML (or var segments__setting_overrides)
+    {%- for node in segment_nodes() %}
+        select
+            '{{ node.name }}' as segment_id,
+            {{ segment_setting_sql(node, 'expiry_days') }} as expiry_days,
+            {{ segment_setting_sql(node, 'min_dwell_days') }} as min_dwell_days,
+            {{ segment_setting_sql(node, 'audience') }} as audience,
+            {{ segment_setting_sql(node, 'channel') }} as channel
+        union all
+    {%- endfor %}
+    select
+        cast(null as {{ dbt.type_string() }}) as segment_id,
+        cast(null as {{ dbt.type_int() }}) as expiry_days,
+        cast(null as {{ dbt.type_int() }}) as min_dwell_days,
+        cast(null as {{ dbt.type_string() }}) as audience,
+        cast(null as {{ dbt.type_string() }}) as channel
+    where false
+),
+
 qualified as (
+    -- a segment model may return rows with enters = false: they keep a contact who is
+    -- already in (the exit threshold) but do not let a new one in (the entry threshold)
     {%- for node in segment_nodes() %}
         select
             '{{ node.name }}' as segment_id,
             contact_key,
             reason,
             qualified_at,
-            {{ segment_setting(node, 'expiry_days') if segment_setting(node, 'expiry_days') is not none else 'null' }}
-                as expiry_days,
-            '{{ segment_setting(node, "audience") }}' as audience,
-            '{{ segment_setting(node, "channel") }}' as channel
+            {{ 'enters' if 'enters' in node.columns else 'true' }} as enters
         from {{ ref(node.name) }}
         union all
     {%- endfor %}
@@ -102,30 +123,69 @@ qualified as (
         cast(null as {{ dbt.type_string() }}) as contact_key,
         cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_timestamp() }}) as qualified_at,
-        cast(null as {{ dbt.type_int() }}) as expiry_days,
-        cast(null as {{ dbt.type_string() }}) as audience,
-        cast(null as {{ dbt.type_string() }}) as channel
+        true as enters
     where false
 ),
 
-eligible as (
-    select qualified.*
+candidates as (
+    -- qualified now, within its expiry
+    select
+        qualified.segment_id,
+        qualified.contact_key,
+        qualified.reason,
+        qualified.qualified_at
     from qualified
-    inner join scores on qualified.contact_key = scores.contact_key
-    inner join profiles on qualified.contact_key = profiles.contact_key
+    inner join settings on qualified.segment_id = settings.segment_id
+    left join open_spells
+        on qualified.contact_key = open_spells.contact_key and qualified.segment_id = open_spells.segment_id
     where
-        -- expiry: the qualifying activity must be recent enough
-        (
-            qualified.expiry_days is null
-            or qualified.qualified_at >= {{ dbt.dateadd('day', '-1 * qualified.expiry_days', as_of()) }}
-        )
-        -- email audiences: an address to send to, and no unsubscribe, bounce or complaint
+        (qualified.enters or open_spells.contact_key is not null)
         and (
-            qualified.channel <> 'email'
+            settings.expiry_days is null
+            or qualified.qualified_at >= {{ dbt.dateadd('day', '-1 * settings.expiry_days', as_of()) }}
+        )
+),
+
+held as (
+    -- no longer qualified but inside the segment's minimum dwell time
+    select
+        open_spells.segment_id,
+        open_spells.contact_key,
+        {{ segment_reason(
+            "'held for the minimum dwell time (entered '", 'cast(open_spells.entered_at as date)', "')'",
+        ) }} as reason,
+        open_spells.entered_at as qualified_at
+    from open_spells
+    inner join settings on open_spells.segment_id = settings.segment_id
+    left join candidates
+        on open_spells.contact_key = candidates.contact_key and open_spells.segment_id = candidates.segment_id
+    where
+        candidates.contact_key is null
+        and settings.min_dwell_days is not null
+        and open_spells.entered_at > {{ dbt.dateadd('day', '-1 * settings.min_dwell_days', as_of()) }}
+),
+
+eligible as (
+    select
+        members.*,
+        settings.audience,
+        settings.channel
+    from (
+        select * from candidates
+        union all
+        select * from held
+    ) as members
+    inner join settings on members.segment_id = settings.segment_id
+    inner join scores on members.contact_key = scores.contact_key
+    inner join profiles on members.contact_key = profiles.contact_key
+    where
+        -- email audiences: an address to send to, and no unsubscribe, bounce or complaint
+        (
+            settings.channel <> 'email'
             or (profiles.primary_email is not null and not scores.is_email_suppressed)
         )
-        -- goal completion: who the audience is for
-        and case qualified.audience
+        -- goal completion: who the audience is for (overrides any dwell time)
+        and case settings.audience
             {%- for audience, condition in audiences.items() %}
                 when '{{ audience }}' then {{ condition }}
             {%- endfor %}

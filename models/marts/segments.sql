@@ -6,15 +6,16 @@ catalog as (
     {%- for node in segment_nodes() %}
         select
             '{{ node.name }}' as segment_id,
-            '{{ segment_setting(node, "name") | replace("'", "''") }}' as segment_name,
-            '{{ segment_setting(node, "goal") }}' as goal,
-            {{ segment_setting(node, "priority") }} as priority,
-            '{{ segment_setting(node, "cadence") }}' as cadence,
-            '{{ segment_setting(node, "audience") }}' as audience,
-            '{{ segment_setting(node, "channel") }}' as channel,
-            {{ segment_setting(node, 'expiry_days') if segment_setting(node, 'expiry_days') is not none else 'null' }}
-                as expiry_days,
-            '{{ segment_setting(node, "description") | replace("'", "''") }}' as description
+            {{ segment_setting_sql(node, 'name') }} as segment_name,
+            {{ segment_setting_sql(node, 'goal') }} as goal,
+            {{ segment_setting_sql(node, 'priority') }} as priority,
+            {{ segment_setting_sql(node, 'cadence') }} as cadence,
+            {{ segment_setting_sql(node, 'audience') }} as audience,
+            {{ segment_setting_sql(node, 'channel') }} as channel,
+            {{ segment_setting_sql(node, 'expiry_days') }} as expiry_days,
+            {{ segment_setting_sql(node, 'min_dwell_days') }} as min_dwell_days,
+            {{ 'true' if 'enters' in node.columns else 'false' }} as has_exit_threshold,
+            {{ segment_setting_sql(node, 'description') }} as description
         union all
     {%- endfor %}
     select
@@ -26,6 +27,8 @@ catalog as (
         cast(null as {{ dbt.type_string() }}) as audience,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_int() }}) as expiry_days,
+        cast(null as {{ dbt.type_int() }}) as min_dwell_days,
+        false as has_exit_threshold,
         cast(null as {{ dbt.type_string() }}) as description
     where false
 ),
@@ -48,6 +51,8 @@ final as (
         catalog.audience,
         catalog.channel,
         catalog.expiry_days,
+        catalog.min_dwell_days,
+        catalog.has_exit_threshold,
         catalog.description,
         coalesce(sizes.member_count, 0) as member_count
     from catalog

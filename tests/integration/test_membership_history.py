@@ -24,14 +24,15 @@ DAYS = ["2026-06-09", "2026-06-11", "2026-06-14", "2026-06-18", "2026-06-26"]
 BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    root = tmp_path_factory.mktemp("history")
+def build_days(root, extra_vars=None):
+    """Load the tiny fixture and a later demo request, then build each day in order."""
     later = root / "later"
     later.mkdir()
     (later / "tracks.csv").write_text(SECOND_REQUEST)
     path = root / "history.duckdb"
     warehouse = BuiltWarehouse("duckdb", FIXTURES / "tiny", datetime(2026, 6, 26), path=path)
+    memberships: dict[str, set[tuple[str, str]]] = {}
+    snapshot_rows: dict[str, int] = {}
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
         loader = DuckDBWarehouse(path)
         try:
@@ -40,10 +41,9 @@ def history(tmp_path_factory):
             load_dir(later, loader)
         finally:
             loader.close()
-        memberships: dict[str, set[tuple[str, str]]] = {}
-        snapshot_rows: dict[str, int] = {}
         for day in [*DAYS, DAYS[-1]]:
-            run_dbt(BUILD, target="duckdb", as_of=datetime.fromisoformat(day))
+            as_of = datetime.fromisoformat(day)
+            run_dbt(BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)
             memberships[day] = set(
                 warehouse.query("select contact_key, segment_id from marts.segment_membership")
             )
@@ -57,16 +57,26 @@ def history(tmp_path_factory):
     return warehouse, memberships, snapshot_rows, jane, root
 
 
+def spells(warehouse, contact_key: str, segment_id: str) -> list[tuple]:
+    rows = warehouse.query(
+        "select cast(valid_from as date), cast(valid_to as date), reason_at_entry "
+        "from marts.segment_membership_history "
+        f"where contact_key = '{contact_key}' and segment_id = '{segment_id}' "
+        "order by valid_from"
+    )
+    return [(str(a), str(b) if b else None, r) for a, b, r in rows]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    return build_days(tmp_path_factory.mktemp("history"))
+
+
 def test_enter_leave_and_reenter_give_two_spells(history):
     warehouse, _, _, jane, _ = history
-    spells = warehouse.query(
-        "select cast(valid_from as date), cast(valid_to as date), is_current, reason_at_entry "
-        "from marts.segment_membership_history "
-        f"where contact_key = '{jane}' and segment_id = 'demo_requested' order by valid_from"
-    )
-    assert [(str(a), str(b) if b else None, c, r) for a, b, c, r in spells] == [
-        ("2026-06-11", "2026-06-18", False, "requested a demo"),
-        ("2026-06-26", None, True, "requested a demo"),
+    assert spells(warehouse, jane, "demo_requested") == [
+        ("2026-06-11", "2026-06-18", "requested a demo"),
+        ("2026-06-26", None, "requested a demo"),
     ]
     transitions = warehouse.query(
         "select transition, cast(transitioned_at as date) from marts.segment_transitions "
@@ -174,3 +184,25 @@ def test_an_emptied_upstream_does_not_end_date_every_membership(history, tmp_pat
         == snapshot_rows[DAYS[-1]]
     )
     shutil.rmtree(empty)
+
+
+def test_a_member_stays_between_the_exit_and_the_entry_threshold(history):
+    """Jane (fit 95) enters fit_and_intent on 2026-06-11 with intent over 50; by 06-18 her
+    intent has decayed under 50 but not under 40, so she stays: one spell, no flapping."""
+    warehouse, memberships, _, jane, _ = history
+    assert [s[:2] for s in spells(warehouse, jane, "fit_and_intent")] == [("2026-06-11", None)]
+    assert all((jane, "fit_and_intent") in memberships[day] for day in DAYS[1:])
+
+
+@pytest.fixture(scope="module")
+def history_with_dwell(tmp_path_factory):
+    overrides = {"segments__setting_overrides": {"demo_requested": {"min_dwell_days": 10}}}
+    return build_days(tmp_path_factory.mktemp("dwell"), extra_vars=overrides)
+
+
+def test_minimum_dwell_time_holds_a_member_who_no_longer_qualifies(history_with_dwell):
+    """With a 10-day dwell, Jane, who stopped qualifying for demo_requested on 06-18 (7 days
+    after entering), is held until she qualifies again on 06-26: one spell instead of two."""
+    warehouse, memberships, _, jane, _ = history_with_dwell
+    assert [s[:2] for s in spells(warehouse, jane, "demo_requested")] == [("2026-06-11", None)]
+    assert (jane, "demo_requested") in memberships["2026-06-18"]
