@@ -10,7 +10,7 @@ accounts as (
 select
     profiles.contact_key,
     {{ segment_reason(
-        "'account researching: third-party intent '", 'accounts.third_party_intent_score',
+        "'account researching: third-party intent '", one_decimal('accounts.third_party_intent_score'),
         "', '", 'accounts.people_visiting_30d', "' people visiting in 30 days'",
     ) }} as reason,
     {{ as_of() }} as qualified_at

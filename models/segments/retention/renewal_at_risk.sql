@@ -4,7 +4,7 @@ select
         "'renews '",
         'cast(accounts.renews_at as date)',
         "' with engagement '",
-        'scores.engagement_score',
+        one_decimal('scores.engagement_score'),
     ) }} as reason,
     {{ as_of() }} as qualified_at
 from {{ ref('int_account_features') }} as accounts

@@ -2,7 +2,7 @@ select
     scores.contact_key,
     {{ segment_reason(
         "'engagement '",
-        'scores.engagement_score',
+        one_decimal('scores.engagement_score'),
         "' at target account '",
         'profiles.company_id',
     ) }} as reason,
