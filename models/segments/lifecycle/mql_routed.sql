@@ -22,7 +22,8 @@ behaviour_path as (
 select
     scores.contact_key,
     case
-        when scores.is_mql then {{ segment_reason("'lead score '", one_decimal('scores.lead_score'), "' at or above the MQL bar'") }}
+        when scores.is_mql
+            then {{ segment_reason("'lead score '", one_decimal('scores.lead_score'), "' at or above the MQL bar'") }}
         else 'pricing 3+ times, a content download and the last 3 emails opened'
     end as reason,
     scores.last_activity_at as qualified_at
