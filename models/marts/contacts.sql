@@ -1,3 +1,9 @@
+{#- lookups by contact and by segment: indexes on PostgreSQL (DuckDB needs none) -#}
+{{ config(indexes=[
+        {'columns': ['contact_key'], 'unique': true},
+        {'columns': ['primary_segment_id']},
+    ] if target.type == 'postgres' else []) }}
+
 with
 
 profiles as (

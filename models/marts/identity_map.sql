@@ -1,3 +1,9 @@
+{#- lookups by contact and by segment: indexes on PostgreSQL (DuckDB needs none) -#}
+{{ config(indexes=[
+        {'columns': ['identifier_type', 'identifier'], 'unique': true},
+        {'columns': ['contact_key']},
+    ] if target.type == 'postgres' else []) }}
+
 with
 
 observed as (

@@ -1,3 +1,9 @@
+{#- lookups by contact and by segment: indexes on PostgreSQL (DuckDB needs none) -#}
+{{ config(indexes=[
+        {'columns': ['contact_key']},
+        {'columns': ['segment_id']},
+    ] if target.type == 'postgres' else []) }}
+
 {#- One row per contact and segment it is in as of as_of: the union of every segment model
     (a model whose YAML has `meta.segment`), with the framework's rules applied the same way
     to all: goal completion (a converted contact leaves prospect audiences, only customers are

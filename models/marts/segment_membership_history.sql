@@ -1,3 +1,9 @@
+{#- lookups by contact and by segment: indexes on PostgreSQL (DuckDB needs none) -#}
+{{ config(indexes=[
+        {'columns': ['contact_key', 'segment_id']},
+        {'columns': ['segment_id', 'valid_from']},
+    ] if target.type == 'postgres' else []) }}
+
 {#- One row per contact, segment and spell of membership, from the membership snapshot:
     valid from the as_of of the build that first had the contact in the segment, to the
     as_of of the first build that no longer had them (null while current). -#}

@@ -1,3 +1,9 @@
+{#- lookups by contact and by segment: indexes on PostgreSQL (DuckDB needs none) -#}
+{{ config(indexes=[
+        {'columns': ['transitioned_at']},
+        {'columns': ['segment_id']},
+    ] if target.type == 'postgres' else []) }}
+
 {#- One row per contact entering or leaving a segment, at the as_of of the build where it
     happened: the events that drive realtime syncs and campaign triggers. -#}
 with

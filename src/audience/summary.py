@@ -21,6 +21,7 @@ class RunSummary:
     identified_contacts: int = 0
     contacts_with_merged_duplicates: int = 0
     identifiers_merged: int = 0
+    segment_sizes: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -55,6 +56,11 @@ class RunSummary:
             f"several emails or CRM records; {self.identifiers_merged:,} identifiers merged "
             "into another's contact"
         )
+        if self.segment_sizes:
+            lines.append("")
+            lines.append("segment sizes (by priority):")
+            for segment_id, members in self.segment_sizes.items():
+                lines.append(f"  {segment_id:<30} {members:>10,}")
         if self.seconds:
             timing = ", ".join(f"{step} {secs:.1f}s" for step, secs in self.seconds.items())
             lines.append(f"time: {timing}")
@@ -97,4 +103,8 @@ def collect(warehouse: Warehouse, *, as_of: str) -> RunSummary:
     summary.contacts_with_merged_duplicates = int(merged or 0)
     (identifiers,) = warehouse.query("select count(*) from marts.identity_map")[0]
     summary.identifiers_merged = int(identifiers or 0) - summary.contacts
+    for segment_id, members in warehouse.query(
+        "select segment_id, member_count from marts.segments order by priority"
+    ):
+        summary.segment_sizes[segment_id] = int(members)
     return summary

@@ -30,6 +30,11 @@ def check_summary(summary: dict) -> None:
     assert summary["relations"]["marts"]["contacts"] == summary["contacts"]
     assert summary["relations"]["raw"]["pages"] > 1000
     assert set(summary["seconds"]) == {"generate", "load", "build"}
+    assert len(summary["segment_sizes"]) == 32
+    assert (
+        sum(summary["segment_sizes"].values())
+        == summary["relations"]["marts"]["segment_membership"]
+    )
 
 
 def test_run_on_duckdb_generates_loads_builds_and_summarizes(tmp_path, capsys):

@@ -3,23 +3,16 @@
 with
 
 carts as (
-    {{ contacts_who_did('event', ['Product Added', 'Checkout Started'], within_days=7) }}
-),
-
-orders as (
-    {{ contacts_who_did('event', ['Order Completed']) }}
+    {{ contacts_who_did_without(
+        'event', ['Product Added', 'Checkout Started'], 'event', ['Order Completed'], within_days=7,
+    ) }}
 )
 
 select
-    carts.contact_key,
+    contact_key,
     {{ segment_reason(
-        "'cart activity on '",
-        'cast(carts.last_at as date)',
-        "' without an order within 24 hours'",
+        "'cart activity on '", 'cast(last_at as date)', "' without an order within 24 hours'",
     ) }} as reason,
-    carts.last_at as qualified_at
+    last_at as qualified_at
 from carts
-left join orders on carts.contact_key = orders.contact_key
-where
-    carts.last_at <= {{ dbt.dateadd('hour', -24, as_of()) }}
-    and (orders.last_at is null or orders.last_at < carts.last_at)
+where last_at <= {{ dbt.dateadd('hour', -24, as_of()) }}
