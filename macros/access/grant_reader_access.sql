@@ -1,10 +1,15 @@
-{# Post-hook of the public marts: on PostgreSQL, lets the reader roles (var
-   grants__reader_roles: BI users and the sync role, which reads what it sends) select the
-   relation. Nothing else is granted, so raw, staging, intermediate and quarantine data stay
-   out of their reach. Tables are rebuilt on each run, so a role taken off the list loses
-   access at the next build. #}
+{# The roles that may read the public marts: BI users (var grants__reader_roles) and the
+   reverse-ETL syncs (var grants__sync_roles), which read what they send. #}
+{% macro marts_reader_roles() -%}
+    {{ return(var('grants__reader_roles', []) + var('grants__sync_roles', [])) }}
+{%- endmacro %}
+
+{# Post-hook of the public marts: on PostgreSQL, lets the reader roles select the relation.
+   Nothing else is granted, so raw, staging, intermediate and quarantine data stay out of
+   their reach. Tables are rebuilt on each run, so a role taken off the list loses access at
+   the next build. #}
 {% macro grant_reader_access() -%}
-    {%- set roles = var('grants__reader_roles', []) -%}
+    {%- set roles = marts_reader_roles() -%}
     {%- if target.type == 'postgres' and roles -%}
         {%- for role in roles %}
             grant select on {{ this }} to {{ adapter.quote(role) }};
@@ -14,15 +19,26 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# on-run-end: the reader roles may use the marts schema (one statement per run, since
-   parallel grants on one schema collide in PostgreSQL's catalog). #}
+{# on-run-end, on PostgreSQL: the reader roles may use the marts schema (one statement per
+   run: parallel grants on one schema collide in the catalog), and the sync roles own their
+   delivery state in schema sync_state, the only place they can write. #}
 {% macro grant_reader_schema_usage() -%}
-    {%- set roles = var('grants__reader_roles', []) -%}
-    {%- if target.type == 'postgres' and roles and execute
-        and adapter.check_schema_exists(target.database, 'marts') -%}
-        {%- for role in roles %}
-            grant usage on schema marts to {{ adapter.quote(role) }};
-        {%- endfor %}
+    {%- set statements = [] -%}
+    {%- if target.type == 'postgres' and execute -%}
+        {%- if adapter.check_schema_exists(target.database, 'marts') -%}
+            {%- for role in marts_reader_roles() -%}
+                {%- do statements.append('grant usage on schema marts to ' ~ adapter.quote(role)) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- if var('grants__sync_roles', []) -%}
+            {%- do statements.append('create schema if not exists sync_state') -%}
+            {%- for role in var('grants__sync_roles', []) -%}
+                {%- do statements.append('grant usage, create on schema sync_state to ' ~ adapter.quote(role)) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if statements -%}
+        {{ statements | join(';\n') }}
     {%- else -%}
         select 1 as no_grants_on_this_target
     {%- endif -%}

@@ -17,13 +17,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory):
-    """A login role on the cluster, given read access by the build, dropped afterwards."""
-    role = f"audience_reader_{uuid.uuid4().hex[:8]}"
+def roles(tmp_path_factory):
+    """A BI reader and a sync login role on the cluster, granted by the build, then dropped."""
+    suffix = uuid.uuid4().hex[:8]
+    role, sync_role = f"audience_reader_{suffix}", f"audience_sync_{suffix}"
     admin = psycopg2.connect(**postgres_params())
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'create role "{role}" login')
+        cur.execute(f'create role "{sync_role}" login')
     try:
         with postgres_database() as database, environment(PGDATABASE=database):
             warehouse = PostgresWarehouse(database)
@@ -35,13 +37,23 @@ def reader(tmp_path_factory):
                 ["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
                 target="postgres",
                 as_of=datetime(2026, 6, 30),
-                extra_vars={"grants__reader_roles": [role]},
+                extra_vars={"grants__reader_roles": [role], "grants__sync_roles": [sync_role]},
             )
-            yield role, database
+            yield role, sync_role, database
+            with admin.cursor() as cur:
+                # the sync role's own state tables go with the database
+                cur.execute(f'reassign owned by "{sync_role}" to current_user')
     finally:
         with admin.cursor() as cur:
             cur.execute(f'drop role if exists "{role}"')
+            cur.execute(f'drop role if exists "{sync_role}"')
         admin.close()
+
+
+@pytest.fixture(scope="module")
+def reader(roles):
+    role, _, database = roles
+    return role, database
 
 
 def query_as(role: str, database: str, sql: str) -> list[tuple]:
@@ -50,7 +62,9 @@ def query_as(role: str, database: str, sql: str) -> list[tuple]:
     try:
         with con.cursor() as cur:
             cur.execute(sql)
-            return list(cur.fetchall())
+            rows = list(cur.fetchall()) if cur.description else []
+        con.commit()
+        return rows
     finally:
         con.close()
 
@@ -101,3 +115,22 @@ def test_membership_lookups_are_indexed(reader):
     assert any("segment_membership" in d and "(contact_key)" in d for d in definitions)
     assert any("segment_membership" in d and "(segment_id)" in d for d in definitions)
     assert any("identity_map" in d and "UNIQUE" in d for d in definitions)
+
+
+def test_sync_role_reads_the_marts_and_writes_only_its_state(roles):
+    _, sync_role, database = roles
+    assert query_as(sync_role, database, "select count(*) from marts.segment_membership")[0][0] > 0
+    query_as(
+        sync_role,
+        database,
+        "create table sync_state.delivered (destination text, record_key text, payload_hash text)",
+    )
+    query_as(sync_role, database, "insert into sync_state.delivered values ('crm', 'k', 'h')")
+    assert query_as(sync_role, database, "select count(*) from sync_state.delivered") == [(1,)]
+    for statement in (
+        "create table marts.sneaky (x int)",
+        "delete from marts.segment_membership",
+        "select count(*) from raw.identifies",
+    ):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            query_as(sync_role, database, statement)
