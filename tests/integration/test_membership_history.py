@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from datetime import datetime
 
@@ -24,24 +25,27 @@ DAYS = ["2026-06-09", "2026-06-11", "2026-06-14", "2026-06-18", "2026-06-26"]
 BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
-def build_days(root, extra_vars=None):
-    """Load the tiny fixture and a later demo request, then build each day in order."""
-    later = root / "later"
-    later.mkdir()
-    (later / "tracks.csv").write_text(SECOND_REQUEST)
+def build_days(root, extra_vars=None, *, folders=None, days=DAYS):
+    """Load the folders (default: the tiny fixture and a later demo request), then build
+    each day in order, the last one twice."""
+    if folders is None:
+        later = root / "later"
+        later.mkdir()
+        (later / "tracks.csv").write_text(SECOND_REQUEST)
+        folders = [FIXTURES / "tiny", later]
     path = root / "history.duckdb"
-    warehouse = BuiltWarehouse("duckdb", FIXTURES / "tiny", datetime(2026, 6, 26), path=path)
+    warehouse = BuiltWarehouse("duckdb", folders[0], datetime.fromisoformat(days[-1]), path=path)
     memberships: dict[str, set[tuple[str, str]]] = {}
     snapshot_rows: dict[str, int] = {}
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
         loader = DuckDBWarehouse(path)
         try:
             # everything is loaded up front: each build sees only what it knew by its as_of
-            load_dir(FIXTURES / "tiny", loader)
-            load_dir(later, loader)
+            for folder in folders:
+                load_dir(folder, loader)
         finally:
             loader.close()
-        for day in [*DAYS, DAYS[-1]]:
+        for day in [*days, days[-1]]:
             as_of = datetime.fromisoformat(day)
             run_dbt(BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)
             memberships[day] = set(
@@ -50,10 +54,16 @@ def build_days(root, extra_vars=None):
             snapshot_rows[day] = warehouse.scalar(
                 "select count(*) from snapshots.segment_membership_snapshot"
             )
-    jane = warehouse.scalar(
-        "select contact_key from marts.identity_map "
-        "where identifier_type = 'user_id' and identifier = 'u1'"
-    )
+    # Jane of the tiny fixture, when she is in the data
+    jane = next(
+        iter(
+            warehouse.query(
+                "select contact_key from marts.identity_map "
+                "where identifier_type = 'user_id' and identifier = 'u1'"
+            )
+        ),
+        (None,),
+    )[0]
     return warehouse, memberships, snapshot_rows, jane, root
 
 
@@ -206,3 +216,49 @@ def test_minimum_dwell_time_holds_a_member_who_no_longer_qualifies(history_with_
     warehouse, memberships, _, jane, _ = history_with_dwell
     assert [s[:2] for s in spells(warehouse, jane, "demo_requested")] == [("2026-06-11", None)]
     assert (jane, "demo_requested") in memberships["2026-06-18"]
+
+
+GENERATED_DAYS = ["2026-06-10", "2026-06-17", "2026-06-24", "2026-06-30"]
+
+
+@pytest.fixture(scope="module")
+def generated_history(tmp_path_factory):
+    from audience.generator import generate
+
+    root = tmp_path_factory.mktemp("generated_history")
+    generate(root / "data", people=150, seed=9, as_of=datetime(2026, 6, 30))
+    return build_days(root, folders=[root / "data"], days=GENERATED_DAYS)
+
+
+@pytest.mark.parametrize("day", GENERATED_DAYS)
+def test_generated_data_members_as_of_each_day_match_that_build(generated_history, day):
+    warehouse, memberships, _, _, _ = generated_history
+    at = f"timestamp '{day} 00:00:00'"
+    from_history = set(
+        warehouse.query(
+            "select contact_key, segment_id from marts.segment_membership_history "
+            f"where valid_from <= {at} and (valid_to is null or valid_to > {at})"
+        )
+    )
+    assert from_history == memberships[day]
+    assert len(from_history) > 50
+
+
+def test_generated_data_transitions_replay_the_daily_differences(generated_history):
+    """Entries and exits on each day are exactly the set differences between builds."""
+    warehouse, memberships, snapshot_rows, _, _ = generated_history
+    transitions = warehouse.query(
+        "select contact_key, segment_id, transition, cast(transitioned_at as date) "
+        "from marts.segment_transitions"
+    )
+    for previous, day in itertools.pairwise(GENERATED_DAYS):
+        entered = {(k, s) for k, s, t, d in transitions if t == "entered" and str(d) == day}
+        exited = {(k, s) for k, s, t, d in transitions if t == "exited" and str(d) == day}
+        assert entered == memberships[day] - memberships[previous]
+        assert exited == memberships[previous] - memberships[day]
+    assert any(t == "exited" for _, _, t, _ in transitions)
+    # the last day was built twice: the replay added nothing
+    assert (
+        warehouse.scalar("select count(*) from snapshots.segment_membership_snapshot")
+        == snapshot_rows[GENERATED_DAYS[-1]]
+    )
