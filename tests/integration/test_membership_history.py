@@ -171,6 +171,19 @@ def test_members_as_of_macro_answers_from_history(history):
     )
 
 
+def test_a_build_older_than_the_history_is_refused(history):
+    warehouse, _, snapshot_rows, _, _ = history
+    with (
+        environment(AUDIENCE_DUCKDB_PATH=str(warehouse.path)),
+        pytest.raises(DbtError, match="history written by a later build"),
+    ):
+        run_dbt(BUILD, target="duckdb", as_of=datetime(2026, 6, 20))
+    assert (
+        warehouse.scalar("select count(*) from snapshots.segment_membership_snapshot")
+        == snapshot_rows[DAYS[-1]]
+    )
+
+
 def test_an_emptied_upstream_does_not_end_date_every_membership(history, tmp_path):
     warehouse, _, snapshot_rows, _, _ = history
     empty = tmp_path / "empty"
