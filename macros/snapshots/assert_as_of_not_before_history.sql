@@ -3,9 +3,7 @@
    would first replace the marts with an older picture. Refuse it before anything runs. #}
 {% macro assert_as_of_not_before_history() -%}
     {%- if execute -%}
-        {%- set history = load_relation(api.Relation.create(
-            database=target.database, schema='snapshots', identifier='segment_membership_snapshot'
-        )) -%}
+        {%- set history = membership_snapshot_relation() -%}
         {%- if history is not none -%}
             {%- set later = run_query(
                 "select count(*) from " ~ history ~ " where dbt_updated_at > " ~ as_of()

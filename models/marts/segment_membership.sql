@@ -67,9 +67,7 @@ profiles as (
     select * from {{ ref('int_contact_profiles') }}
 ),
 
-{%- set history = load_relation(api.Relation.create(
-    database=target.database, schema='snapshots', identifier='segment_membership_snapshot'
-)) if execute else none %}
+{%- set history = membership_snapshot_relation() %}
 
 open_spells as (
     -- read from the snapshot as it stands before this build's snapshot runs (not a ref: the
