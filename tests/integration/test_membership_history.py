@@ -77,6 +77,17 @@ def spells(warehouse, contact_key: str, segment_id: str) -> list[tuple]:
     return [(str(a), str(b) if b else None, r) for a, b, r in rows]
 
 
+def members_from_history(warehouse, day: str) -> set[tuple[str, str]]:
+    """(contact, segment) pairs the history says were members at midnight of `day`."""
+    at = f"timestamp '{day} 00:00:00'"
+    return set(
+        warehouse.query(
+            "select contact_key, segment_id from marts.segment_membership_history "
+            f"where valid_from <= {at} and (valid_to is null or valid_to > {at})"
+        )
+    )
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     return build_days(tmp_path_factory.mktemp("history"))
@@ -139,14 +150,7 @@ def test_replaying_a_build_adds_no_history(history):
 @pytest.mark.parametrize("day", DAYS)
 def test_members_as_of_a_day_is_what_that_build_returned(history, day):
     warehouse, memberships, _, _, _ = history
-    at = f"timestamp '{day} 00:00:00'"
-    from_history = set(
-        warehouse.query(
-            "select contact_key, segment_id from marts.segment_membership_history "
-            f"where valid_from <= {at} and (valid_to is null or valid_to > {at})"
-        )
-    )
-    assert from_history == memberships[day]
+    assert members_from_history(warehouse, day) == memberships[day]
 
 
 def test_members_as_of_macro_answers_from_history(history):
@@ -246,13 +250,7 @@ def generated_history(tmp_path_factory):
 @pytest.mark.parametrize("day", GENERATED_DAYS)
 def test_generated_data_members_as_of_each_day_match_that_build(generated_history, day):
     warehouse, memberships, _, _, _ = generated_history
-    at = f"timestamp '{day} 00:00:00'"
-    from_history = set(
-        warehouse.query(
-            "select contact_key, segment_id from marts.segment_membership_history "
-            f"where valid_from <= {at} and (valid_to is null or valid_to > {at})"
-        )
-    )
+    from_history = members_from_history(warehouse, day)
     assert from_history == memberships[day]
     assert len(from_history) > 50
 
