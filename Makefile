@@ -14,7 +14,7 @@ $(UV):
 	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 install: .venv/.installed
@@ -33,13 +33,13 @@ lint: install
 	$(BIN)/audience segments sync --check
 	mkdir -p warehouse
 	$(LINT_ENV) $(BIN)/dbt parse --profiles-dir . --show-all-deprecations --warn-error-options '{"error": ["Deprecations"]}'
-	$(LINT_ENV) $(BIN)/sqlfluff lint models
+	$(LINT_ENV) $(BIN)/sqlfluff lint models expectations/batches
 
 format: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 	$(BIN)/audience segments sync
-	$(LINT_ENV) $(BIN)/sqlfluff fix models
+	$(LINT_ENV) $(BIN)/sqlfluff fix models expectations/batches
 
 clean:
 	rm -rf target logs warehouse output .pytest_cache
