@@ -58,6 +58,20 @@ class BuiltWarehouse:
         finally:
             con.close()
 
+    def execute(self, sql: str) -> None:
+        if self.target == "postgres":
+            warehouse = PostgresWarehouse(self.database)
+            try:
+                warehouse.execute(sql)
+            finally:
+                warehouse.close()
+            return
+        con = duckdb.connect(str(self.path))
+        try:
+            con.execute(sql)
+        finally:
+            con.close()
+
     def scalar(self, sql: str) -> object:
         return self.query(sql)[0][0]
 

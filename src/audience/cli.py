@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audience import summary as run_summary
+from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
@@ -52,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--people", type=int, default=2000, help="demo data size, in people")
     run.add_argument("--seed", type=int, default=42, help="demo data seed")
     _add_target(run)
+
+    check = commands.add_parser(
+        "check", help="run the quality gates (Great Expectations) and write their Data Docs"
+    )
+    check.add_argument(
+        "--as-of", help="the as_of to check (default: the as_of of the latest build)"
+    )
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    _add_target(check)
 
     segments = commands.add_parser(
         "segments", help="write (or --check) segment_membership's list of segment models"
@@ -113,13 +123,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dbt(["build"], target=args.target, as_of=as_of)
     seconds["build"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    checked = run_checks(args.target, as_of)
+    seconds["check"] = time.perf_counter() - started
+
     with connected(args.target) as warehouse:
         result = run_summary.collect(warehouse, as_of=as_of.strftime(AS_OF_FORMAT))
     result.seconds = {step: round(secs, 2) for step, secs in seconds.items()}
     result.write(output_dir() / "run_summary.json")
     print()
     print(result.format_text())
-    return 0
+    print()
+    print(checked.format_table())
+    return 0 if checked.success else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    if args.as_of:
+        as_of = parse_as_of(args.as_of)
+    else:
+        with connected(args.target) as warehouse:
+            as_of = latest_build_as_of(warehouse)
+    checked = run_checks(args.target, as_of)
+    print(checked.to_json() if args.json else checked.format_table())
+    return 0 if checked.success else 1
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
@@ -138,6 +165,7 @@ COMMANDS = {
     "generate": cmd_generate,
     "load": cmd_load,
     "run": cmd_run,
+    "check": cmd_check,
     "segments": cmd_segments,
 }
 
@@ -147,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, DbtError, ValueError) as exc:
+    except (LoadError, DbtError, CheckError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -102,7 +102,9 @@ class PostgresWarehouse:
     def __init__(self, dbname: str | None = None) -> None:
         import psycopg2
 
-        self.con = psycopg2.connect(**postgres_params(dbname))
+        params = postgres_params(dbname)
+        self.dbname: str = params["dbname"]
+        self.con = psycopg2.connect(**params)
         self.con.autocommit = True
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

@@ -19,6 +19,10 @@ def run_main_job(tmp_path, target: str, capsys) -> dict:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "quarantined rows:" in out and "merged duplicates:" in out
+    # the quality gates ran after the build, passed, and wrote their Data Docs
+    assert f"quality checks on {target} as of 2026-06-30 00:00:00" in out
+    assert "passed: " in out
+    assert (tmp_path / "output" / "data_docs" / "index.html").exists()
     return json.loads((tmp_path / "output" / "run_summary.json").read_text())
 
 
@@ -29,7 +33,7 @@ def check_summary(summary: dict) -> None:
     assert summary["quarantined_rows"] == summary["relations"]["marts"]["quarantine"]
     assert summary["relations"]["marts"]["contacts"] == summary["contacts"]
     assert summary["relations"]["raw"]["pages"] > 1000
-    assert set(summary["seconds"]) == {"generate", "load", "build"}
+    assert set(summary["seconds"]) == {"generate", "load", "build", "check"}
     assert len(summary["segment_sizes"]) == 32
     assert (
         sum(summary["segment_sizes"].values())

@@ -1,0 +1,581 @@
+"""`audience check`: the quality gates. Great Expectations suites over the warehouse's own data.
+
+Each suite (expectations/*.yml) validates one batch: a query under expectations/batches/,
+compiled by dbt for the target and `as_of` (so it uses the project's sources, refs and
+cross-database macros) and run once in the warehouse into a table of schema `quality`. The
+heavy part (scanning the raw events, joining the marts) stays in the warehouse; the batch
+tables are small or one row per contact.
+
+Great Expectations then validates those tables: on PostgreSQL through its SQL backend (the
+expectations run as SQL in the warehouse), on DuckDB from the table read into pandas, because
+GX's SQLAlchemy path fails on duckdb-engine. Results go to GX's stores and Data Docs (HTML)
+under the output folder, and to `quality.check_runs` / `quality.check_results` in the
+warehouse, where the syncs and the orchestration read the verdict (`require_passing_checks`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from audience.dbt import AS_OF_FORMAT, run_dbt
+from audience.project import output_dir, project_dir
+from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, connected
+
+log = logging.getLogger(__name__)
+
+QUALITY_SCHEMA = "quality"
+SEVERITIES = ("critical", "warning", "info")
+#: how many failing rows a result message names
+SHOWN_ROWS = 10
+#: catalog audiences whose segments must hold no customer
+PROSPECT_AUDIENCES = ("prospects", "non_customers")
+EMAIL_CHANNEL = "email"
+
+
+class CheckError(RuntimeError):
+    """The checks could not run (a suite file is wrong, a batch query failed)."""
+
+
+class QualityGateError(RuntimeError):
+    """The data failed its quality gates (or was never checked): nothing may be synced."""
+
+
+# --- suites as code --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    type: str
+    kwargs: dict[str, Any]
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    batch: str
+    expectations: tuple[ExpectationSpec, ...]
+    where: str | None = None
+    identify_rows_by: tuple[str, ...] = ()
+
+    def batch_query(self) -> str:
+        query = f"select * from {QUALITY_SCHEMA}.{self.batch}"
+        return f"{query} where {self.where}" if self.where else query
+
+
+def expectations_dir(root: Path | None = None) -> Path:
+    return (root or project_dir()) / "expectations"
+
+
+def load_suites(root: Path | None = None) -> list[Suite]:
+    """Every suite under expectations/, checked for the mistakes a hand edit makes."""
+    suites = []
+    for path in sorted(expectations_dir(root).glob("*.yml")):
+        raw = yaml.safe_load(path.read_text()) or {}
+        try:
+            specs = tuple(
+                ExpectationSpec(
+                    type=item["type"],
+                    kwargs=dict(item.get("kwargs") or {}),
+                    severity=item.get("severity", "critical"),
+                    description=item["description"],
+                )
+                for item in raw["expectations"]
+            )
+            suite = Suite(
+                name=raw["name"],
+                description=raw["description"],
+                batch=raw["batch"],
+                expectations=specs,
+                where=raw.get("where"),
+                identify_rows_by=tuple(raw.get("identify_rows_by") or ()),
+            )
+        except (KeyError, TypeError) as exc:
+            raise CheckError(f"{path}: missing or malformed key {exc}") from exc
+        bad = [s.severity for s in specs if s.severity not in SEVERITIES]
+        if bad:
+            raise CheckError(f"{path}: unknown severity {bad[0]!r}; use one of {SEVERITIES}")
+        batch_file = expectations_dir(root) / "batches" / f"{suite.batch}.sql"
+        if not batch_file.exists():
+            raise CheckError(f"{path}: batch {suite.batch!r} has no query at {batch_file}")
+        suites.append(suite)
+    if not suites:
+        raise CheckError(f"no suites under {expectations_dir(root)}")
+    return suites
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    description: str
+    details: str
+
+    @property
+    def status(self) -> str:
+        if self.success:
+            return "pass"
+        return "fail" if self.severity == "critical" else "warn"
+
+    @property
+    def message(self) -> str:
+        return f"{self.suite}: {self.description}: {self.details}"
+
+
+@dataclass
+class CheckRun:
+    run_id: str
+    target: str
+    as_of: str
+    checked_at: str
+    results: list[CheckResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    data_docs: str | None = None
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "warn"]
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["success"] = self.success
+        for item, result in zip(data["results"], self.results, strict=True):
+            item["status"] = result.status
+        return json.dumps(data, indent=2)
+
+    def format_table(self) -> str:
+        width = max(len(f"{r.suite}: {r.description}") for r in self.results)
+        lines = [f"quality checks on {self.target} as of {self.as_of}", ""]
+        for r in self.results:
+            label = f"{r.suite}: {r.description}"
+            lines.append(f"  {r.status.upper():<5} {label:<{width}}  {r.details}")
+        verdict = "passed" if self.success else "FAILED"
+        total = sum(self.seconds.values())
+        lines += [
+            "",
+            f"{verdict}: {len(self.results)} expectations, {len(self.failures)} failed, "
+            f"{len(self.warnings)} warnings ({total:.1f}s)",
+        ]
+        if self.data_docs:
+            lines.append(f"data docs: {self.data_docs}")
+        return "\n".join(lines)
+
+
+# --- compile the batch queries with dbt --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentCatalog:
+    """The segment ids and the sets the audience rules need, from the segment models' YAML."""
+
+    segment_ids: tuple[str, ...]
+    prospect_segment_ids: tuple[str, ...]
+    email_segment_ids: tuple[str, ...]
+
+
+def segment_catalog(manifest: dict[str, Any]) -> SegmentCatalog:
+    segments: dict[str, dict[str, Any]] = {}
+    for node in manifest["nodes"].values():
+        meta = (node.get("config") or {}).get("meta") or node.get("meta") or {}
+        if node.get("resource_type") == "model" and "segment" in meta:
+            segments[node["name"]] = meta["segment"]
+    return SegmentCatalog(
+        segment_ids=tuple(sorted(segments)),
+        prospect_segment_ids=tuple(
+            sorted(s for s, m in segments.items() if m.get("audience") in PROSPECT_AUDIENCES)
+        ),
+        email_segment_ids=tuple(
+            sorted(s for s, m in segments.items() if m.get("channel") == EMAIL_CHANNEL)
+        ),
+    )
+
+
+def compile_batches(target: str, as_of: datetime) -> tuple[dict[str, str], SegmentCatalog]:
+    """The SQL of every batch query for `target` and `as_of`, and the segment catalog."""
+    result = run_dbt(
+        ["compile", "--quiet", "--select", "resource_type:analysis"], target=target, as_of=as_of
+    )
+    batches = {r.node.name: r.node.compiled_code for r in result.result.results}
+    manifest_path = project_dir() / "target" / "manifest.json"
+    return batches, segment_catalog(json.loads(manifest_path.read_text()))
+
+
+def materialize_batches(
+    warehouse: Warehouse, batches: dict[str, str], names: Sequence[str]
+) -> dict[str, float]:
+    """Run each batch query once into a table of schema `quality`; seconds per batch."""
+    seconds: dict[str, float] = {}
+    warehouse.execute(f"create schema if not exists {QUALITY_SCHEMA}")
+    for name in names:
+        if name not in batches:
+            raise CheckError(f"batch {name!r} was not compiled; is it under expectations/batches?")
+        started = time.perf_counter()
+        warehouse.execute(f"drop table if exists {QUALITY_SCHEMA}.{name}")
+        try:
+            warehouse.execute(f"create table {QUALITY_SCHEMA}.{name} as {batches[name]}")
+        except Exception as exc:
+            raise CheckError(f"batch {name} failed in the warehouse: {exc}") from exc
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+# --- validate with Great Expectations ----------------------------------------------------------
+
+
+def _gx_context(out: Path) -> Any:
+    """GX's file context under <output>/gx (suites, results history), docs in data_docs/."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(out))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    docs = data_docs_dir(out)
+    context.variables.data_docs_sites = {
+        "local_site": {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    context.variables.save()
+    return context
+
+
+def data_docs_dir(out: Path | None = None) -> Path:
+    """Where the Data Docs are written: <output>/data_docs (index.html)."""
+    return (out or output_dir()) / "data_docs"
+
+
+def _postgres_connection_string(database: str) -> str:
+    # the password stays in the environment: GX substitutes ${PGPASSWORD} when it connects
+    host = os.environ.get("PGHOST", "127.0.0.1")
+    port = os.environ.get("PGPORT", "5432")
+    user = os.environ.get("PGUSER", "postgres")
+    secret = ":${PGPASSWORD}" if os.environ.get("PGPASSWORD") else ""
+    return f"postgresql+psycopg2://{user}{secret}@{host}:{port}/{database}"
+
+
+def _to_pandas(warehouse: DuckDBWarehouse, query: str) -> Any:
+    import pyarrow as pa
+
+    table = warehouse.con.sql(query).to_arrow_table()
+    # decimals become floats, so pandas compares them as numbers
+    columns = [
+        col.cast(pa.float64()) if pa.types.is_decimal(col.type) else col for col in table.columns
+    ]
+    return pa.table(columns, names=table.column_names).to_pandas()
+
+
+def gx_expectation_suite(suite: Suite) -> Any:
+    """The suite as a GX ExpectationSuite; a CheckError names an unknown expectation."""
+    import great_expectations as gx
+    from great_expectations.exceptions import (
+        ExpectationNotFoundError,
+        InvalidExpectationKwargsError,
+    )
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    expectations = []
+    for spec in suite.expectations:
+        try:
+            expectations.append(
+                ExpectationConfiguration(
+                    type=spec.type,
+                    kwargs=spec.kwargs,
+                    meta={"description": spec.description},
+                    severity=spec.severity,
+                ).to_domain_obj()
+            )
+        except (ExpectationNotFoundError, InvalidExpectationKwargsError, ValueError) as exc:
+            raise CheckError(f"suite {suite.name}: {spec.description}: {exc}") from exc
+    return gx.ExpectationSuite(
+        name=suite.name,
+        expectations=expectations,
+        meta={"description": suite.description, "batch": suite.batch},
+    )
+
+
+def validate(
+    warehouse: Warehouse,
+    suites: Sequence[Suite],
+    *,
+    parameters: dict[str, Any],
+    out: Path,
+) -> list[CheckResult]:
+    """Validate every suite's batch table with Great Expectations; store results, build docs."""
+    import great_expectations as gx
+
+    context = _gx_context(out)
+    target = warehouse.target
+    if isinstance(warehouse, PostgresWarehouse):
+        source = context.data_sources.add_or_update_postgres(
+            f"{target}_{warehouse.dbname}",
+            connection_string=_postgres_connection_string(warehouse.dbname),
+        )
+    else:
+        source = context.data_sources.add_or_update_pandas(f"{target}_warehouse")
+
+    results: list[CheckResult] = []
+    for suite in suites:
+        gx_suite = context.suites.add_or_update(gx_expectation_suite(suite))
+        batch_parameters: dict[str, Any] = {}
+        if isinstance(warehouse, PostgresWarehouse):
+            if suite.name in source.get_asset_names():
+                source.delete_asset(suite.name)
+            asset = source.add_query_asset(suite.name, query=suite.batch_query())
+            batch = asset.add_batch_definition_whole_table("current")
+        else:
+            assert isinstance(warehouse, DuckDBWarehouse)
+            if suite.name in source.get_asset_names():
+                source.delete_asset(suite.name)
+            asset = source.add_dataframe_asset(suite.name)
+            batch = asset.add_batch_definition_whole_dataframe("current")
+            batch_parameters = {"dataframe": _to_pandas(warehouse, suite.batch_query())}
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"{source.name}.{suite.name}", data=batch, suite=gx_suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"{source.name}.{suite.name}",
+                validation_definitions=[definition],
+                result_format={
+                    "result_format": "SUMMARY",
+                    "unexpected_index_column_names": list(suite.identify_rows_by),
+                    "partial_unexpected_count": SHOWN_ROWS,
+                },
+            )
+        )
+        outcome = checkpoint.run(
+            batch_parameters=batch_parameters, expectation_parameters=parameters
+        )
+        for validation in outcome.run_results.values():
+            results.extend(_check_results(suite, validation.results))
+    context.build_data_docs()
+    return results
+
+
+def _check_results(suite: Suite, gx_results: Sequence[Any]) -> Iterator[CheckResult]:
+    by_description = {spec.description: spec for spec in suite.expectations}
+    for item in gx_results:
+        config = item.expectation_config
+        spec = by_description[(config.meta or {})["description"]]
+        yield CheckResult(
+            suite=suite.name,
+            expectation=config.type,
+            column=config.kwargs.get("column") or config.kwargs.get("column_B"),
+            severity=spec.severity,
+            success=bool(item.success),
+            description=spec.description,
+            details=_details(item, suite.identify_rows_by),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal | float):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        return int(number) if number.is_integer() else round(number, 3)
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
+def _details(item: Any, identify_rows_by: Sequence[str]) -> str:
+    """A readable account of one expectation result: what was seen, which rows failed."""
+    info = item.exception_info or {}
+    if info.get("raised_exception"):
+        return f"could not be evaluated: {info.get('exception_message')}"
+    result = item.result or {}
+    if item.success:
+        if "observed_value" in result:
+            return f"observed {_plain(result['observed_value'])}"
+        return f"{result.get('element_count', 0)} rows ok"
+    if "observed_value" in result:
+        return f"observed {_plain(result['observed_value'])}"
+    rows = result.get("partial_unexpected_index_list") or []
+    count = result.get("unexpected_count", len(rows))
+    if rows:
+        shown = "; ".join(
+            ", ".join(f"{name}={_plain(row.get(name))}" for name in identify_rows_by if name in row)
+            or ", ".join(f"{k}={_plain(v)}" for k, v in row.items())
+            for row in rows[:SHOWN_ROWS]
+        )
+    else:
+        values = result.get("partial_unexpected_list") or []
+        shown = ", ".join(repr(_plain(v)) for v in values[:SHOWN_ROWS])
+    more = f" (and {count - SHOWN_ROWS} more)" if count > SHOWN_ROWS else ""
+    return f"{count} unexpected: {shown}{more}"
+
+
+# --- record the verdict where the syncs read it -----------------------------------------------
+
+_RUNS_DDL = f"""
+create table if not exists {QUALITY_SCHEMA}.check_runs (
+    run_id varchar, target varchar, as_of timestamp, checked_at timestamp,
+    success boolean, expectations integer, failures integer, warnings integer,
+    seconds double precision, data_docs varchar
+)"""
+_RESULTS_DDL = f"""
+create table if not exists {QUALITY_SCHEMA}.check_results (
+    run_id varchar, as_of timestamp, suite varchar, expectation varchar, column_name varchar,
+    severity varchar, status varchar, description varchar, details varchar
+)"""
+
+
+def record(warehouse: Warehouse, run: CheckRun) -> None:
+    """Append the run and its results to quality.check_runs / quality.check_results."""
+    warehouse.execute(f"create schema if not exists {QUALITY_SCHEMA}")
+    warehouse.execute(_RUNS_DDL)
+    warehouse.execute(_RESULTS_DDL)
+    warehouse.execute(
+        f"insert into {QUALITY_SCHEMA}.check_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.target,
+            run.as_of,
+            run.checked_at,
+            run.success,
+            len(run.results),
+            len(run.failures),
+            len(run.warnings),
+            round(sum(run.seconds.values()), 3),
+            run.data_docs,
+        ),
+    )
+    for r in run.results:
+        warehouse.execute(
+            f"insert into {QUALITY_SCHEMA}.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.run_id,
+                run.as_of,
+                r.suite,
+                r.expectation,
+                r.column,
+                r.severity,
+                r.status,
+                r.description,
+                r.details[:2000],
+            ),
+        )
+
+
+def require_passing_checks(warehouse: Warehouse, as_of: datetime | str) -> None:
+    """Raise QualityGateError unless the latest check of `as_of` passed.
+
+    The syncs call this before they send anything: data that failed its freshness, volume
+    or validity checks, or was never checked, is not sent.
+    """
+    when = as_of if isinstance(as_of, str) else as_of.strftime(AS_OF_FORMAT)
+    try:
+        latest = warehouse.query(
+            f"select run_id, success, checked_at from {QUALITY_SCHEMA}.check_runs "
+            "where as_of = cast(? as timestamp) order by checked_at desc limit 1",
+            (when,),
+        )
+    except Exception as exc:  # no quality schema yet: never checked
+        raise QualityGateError(f"no quality check has run on this warehouse ({exc})") from exc
+    if not latest:
+        raise QualityGateError(f"no quality check has run for as_of {when}; run `audience check`")
+    run_id, success, checked_at = latest[0]
+    if success:
+        return
+    failed = warehouse.query(
+        f"select suite, description, details from {QUALITY_SCHEMA}.check_results "
+        "where run_id = ? and status = 'fail' order by suite, description",
+        (run_id,),
+    )
+    lines = "\n".join(f"  {suite}: {what}: {details}" for suite, what, details in failed)
+    raise QualityGateError(
+        f"the quality checks of {when} (run {run_id} at {checked_at}) failed:\n{lines}"
+    )
+
+
+def latest_build_as_of(warehouse: Warehouse) -> datetime:
+    """The as_of the marts were last built for (what `audience check` checks by default)."""
+    try:
+        rows = warehouse.query("select max(as_of) from marts.segment_membership")
+    except Exception as exc:
+        raise CheckError(f"no built marts to check ({exc}); run `audience run` first") from exc
+    if not rows or rows[0][0] is None:
+        raise CheckError("marts.segment_membership is empty: pass --as-of to check a build")
+    return rows[0][0]
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def run_checks(
+    target: str,
+    as_of: datetime,
+    *,
+    out: Path | None = None,
+    suites: Sequence[Suite] | None = None,
+) -> CheckRun:
+    """Compile, materialize and validate every suite for `target` and `as_of`; record it."""
+    out = out or output_dir()
+    suites = list(suites or load_suites())
+    run = CheckRun(
+        run_id=uuid.uuid4().hex[:16],
+        target=target,
+        as_of=as_of.strftime(AS_OF_FORMAT),
+        checked_at=datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds"),
+    )
+    started = time.perf_counter()
+    batches, catalog = compile_batches(target, as_of)
+    run.seconds["compile"] = round(time.perf_counter() - started, 3)
+    parameters = {
+        "as_of": [run.as_of],
+        "segment_ids": list(catalog.segment_ids),
+        "prospect_segment_ids": list(catalog.prospect_segment_ids),
+        "email_segment_ids": list(catalog.email_segment_ids),
+    }
+    with connected(target) as warehouse:
+        started = time.perf_counter()
+        names = sorted({s.batch for s in suites})
+        materialize_batches(warehouse, batches, names)
+        run.seconds["batches"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        run.results = validate(warehouse, suites, parameters=parameters, out=out)
+        run.seconds["validate"] = round(time.perf_counter() - started, 3)
+        run.data_docs = str(data_docs_dir(out) / "index.html")
+        record(warehouse, run)
+    (out / "check_results.json").write_text(run.to_json())
+    return run
