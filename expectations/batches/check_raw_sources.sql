@@ -16,7 +16,8 @@ with
 landed as (
     {%- for node in raw_tables %}
         {%- set freshness = node.freshness or {} %}
-        {%- set is_stream = node.loaded_at_field is not none and (freshness.get('error_after') or {}).get('count') is not none %}
+        {%- set windows = [freshness.get('warn_after') or {}, freshness.get('error_after') or {}] %}
+        {%- set is_stream = node.loaded_at_field is not none and windows | selectattr('count') | list | length > 0 %}
         {#- a source sent in weekly waves (email campaigns) is compared week with week: source
             meta `volume_window_days` (default 1) #}
         {%- set window_days = (node.config.meta or node.meta or {}).get('volume_window_days', 1) %}

@@ -21,7 +21,9 @@
 
 {# on-run-end, on PostgreSQL: the reader roles may use the marts schema (one statement per
    run: parallel grants on one schema collide in the catalog), and the sync roles own their
-   delivery state in schema sync_state, the only place they can write. #}
+   delivery state in schema sync_state, the only place they can write. The sync roles also
+   read the quality gates' verdict (schema quality, written by `audience check`): they must
+   not send data whose checks failed. #}
 {% macro grant_reader_schema_usage() -%}
     {%- set statements = [] -%}
     {%- if target.type == 'postgres' and execute -%}
@@ -34,6 +36,12 @@
             {%- do statements.append('create schema if not exists sync_state') -%}
             {%- for role in var('grants__sync_roles', []) -%}
                 {%- do statements.append('grant usage, create on schema sync_state to ' ~ adapter.quote(role)) -%}
+            {%- endfor -%}
+            {%- do statements.append('create schema if not exists quality') -%}
+            {%- for role in var('grants__sync_roles', []) -%}
+                {%- do statements.append('grant usage on schema quality to ' ~ adapter.quote(role)) -%}
+                {%- do statements.append('grant select on all tables in schema quality to ' ~ adapter.quote(role)) -%}
+                {%- do statements.append('alter default privileges in schema quality grant select on tables to ' ~ adapter.quote(role)) -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endif -%}

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from warehouses import FIXTURES, environment, postgres_database
 
+from audience.checks import CheckResult, CheckRun, QualityGateError, record, require_passing_checks
 from audience.dbt import run_dbt
 from audience.loader import load_dir
 from audience.warehouse import PostgresWarehouse, postgres_params
@@ -134,3 +135,38 @@ def test_sync_role_reads_the_marts_and_writes_only_its_state(roles):
     ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             query_as(sync_role, database, statement)
+
+
+def test_sync_role_reads_the_quality_verdict_and_cannot_forge_it(roles):
+    _, sync_role, database = roles
+    failed = CheckRun("run1", "postgres", "2026-06-30 00:00:00", "2026-06-30 00:05:00")
+    failed.results = [
+        CheckResult(
+            "raw_volume",
+            "expect_column_values_to_be_between",
+            "row_count",
+            "critical",
+            False,
+            "every raw table holds rows",
+            "1 unexpected: source_table=segment.tracks",
+        )
+    ]
+    owner = PostgresWarehouse(database)
+    try:
+        record(owner, failed)  # as `audience check` does, with the build's role
+    finally:
+        owner.close()
+    with environment(PGUSER=sync_role, PGPASSWORD=""):
+        warehouse = PostgresWarehouse(database)
+        try:
+            with pytest.raises(QualityGateError, match=r"holds rows.*segment\.tracks"):
+                require_passing_checks(warehouse, "2026-06-30 00:00:00")
+        finally:
+            warehouse.close()
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        query_as(
+            sync_role,
+            database,
+            "insert into quality.check_runs (run_id, as_of, checked_at, success) "
+            "values ('forged', '2026-06-30', '2026-06-30 01:00', true)",
+        )
