@@ -14,6 +14,7 @@ from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
+from audience.syncs import SyncError, SyncRefused, run_syncs
 from audience.warehouse import TARGETS, connected
 
 
@@ -62,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     _add_target(check)
+
+    sync = commands.add_parser(
+        "sync", help="send what changed to the destinations of syncs.yml (reverse ETL)"
+    )
+    sync.add_argument("destinations", nargs="*", help="destinations to run (default: all)")
+    sync.add_argument("--dry-run", action="store_true", help="print the changes, send nothing")
+    sync.add_argument(
+        "--force",
+        action="store_true",
+        help="run past the circuit breaker and the empty-export guard (never the quality gates)",
+    )
+    _add_target(sync)
 
     segments = commands.add_parser(
         "segments", help="write (or --check) segment_membership's list of segment models"
@@ -135,7 +148,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(result.format_text())
     print()
     print(checked.format_table())
-    return 0 if checked.success else 1
+    if not checked.success:
+        print("\nsyncs not run: the quality gates failed")
+        return 1
+    print()
+    with connected(args.target) as warehouse:
+        for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True):
+            print(synced.format_line())
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    with connected(args.target) as warehouse:
+        try:
+            runs = run_syncs(warehouse, args.destinations, dry_run=args.dry_run, force=args.force)
+        except SyncRefused as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 3
+    for synced in runs:
+        print(synced.format_line())
+    return 1 if any(r.status in {"partial", "failed"} for r in runs) else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -166,6 +198,7 @@ COMMANDS = {
     "load": cmd_load,
     "run": cmd_run,
     "check": cmd_check,
+    "sync": cmd_sync,
     "segments": cmd_segments,
 }
 
@@ -175,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, DbtError, CheckError, ValueError) as exc:
+    except (LoadError, DbtError, CheckError, SyncError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,39 @@
+{#- What the lead-routing webhook sends: one row per contact's entry into mql_routed, with the
+    owner and the evidence. A notification is sent once and never withdrawn. -#}
+with
+
+entries as (
+    select * from {{ ref('segment_transitions') }}
+    where segment_id = 'mql_routed' and transition = 'entered'
+),
+
+routing as (
+    select * from {{ ref('mql_routing_queue') }}
+),
+
+contacts as (
+    select * from {{ ref('contacts') }}
+),
+
+final as (
+    select
+        -- key: one entry of one contact
+        {{ dbt.concat(['entries.contact_key', "'@'", dbt.cast('entries.transitioned_at', dbt.type_string())]) }}
+            as record_key,
+        'mql_routed' as audience_key,
+
+        -- sent fields
+        entries.contact_key,
+        contacts.primary_email as email,
+        contacts.crm_contact_id,
+        coalesce(routing.owner_id, contacts.owner_id, 'unassigned') as owner_id,
+        contacts.lead_score,
+        coalesce(routing.routing_reason, entries.reason_at_entry) as reason,
+        entries.transitioned_at as entered_at,
+        {{ payload_hash(['entries.contact_key', 'entries.transitioned_at']) }} as payload_hash
+    from entries
+    inner join contacts on entries.contact_key = contacts.contact_key
+    left join routing on entries.contact_key = routing.contact_key
+)
+
+select * from final

@@ -1,0 +1,833 @@
+"""`audience sync`: reverse ETL that sends only what changed, and never sends bad data.
+
+Each destination in syncs.yml sends one export model (models/exports/). What it last
+delivered is kept in the warehouse (sync_state.delivered: record key, audience, payload
+fingerprint and the sent fields), and each run computes in SQL what to add, change and
+remove by record key. Unchanged data sends nothing.
+
+Safety: a sync refuses to run when the quality gates of the build failed (or never ran),
+when its export is empty, or when it would remove more than a configured share of an
+audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
+the changes and sends nothing.
+
+Reliability: the state advances one acknowledged batch at a time, in a transaction. A
+destination that fails midway keeps what it acknowledged; the retry sends the rest and
+nothing twice. Records a destination rejects are kept with the reason in
+sync_state.rejections and stay pending, so the next run retries them. Every run is logged
+in sync_state.sync_runs.
+
+Delivery is plain code over two well-kept libraries: `requests` sessions with urllib3's
+`Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx) for the HTTP
+destinations, and psycopg2 for the CRM database. The batching and the state are in the
+warehouse, where the change detection already is.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import yaml
+
+from audience.checks import QualityGateError, latest_build_as_of, require_passing_checks
+from audience.dbt import AS_OF_FORMAT
+from audience.project import output_dir, project_dir
+from audience.warehouse import Warehouse, postgres_params, quote_ident
+
+log = logging.getLogger(__name__)
+
+STATE_SCHEMA = "sync_state"
+EXPORT_SCHEMA = "marts"
+KINDS = ("crm_postgres", "audience_api", "ad_files", "webhook")
+
+
+class SyncError(RuntimeError):
+    """A sync is misconfigured or its destination failed; the message says which and why."""
+
+
+class SyncRefused(SyncError):
+    """A safety rule stopped the sync before it sent anything."""
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DestinationConfig:
+    name: str
+    kind: str
+    model: str
+    fields: dict[str, str]
+    channels: tuple[str, ...] = ()
+    batch_size: int = 1000
+    max_remove_share: float = 0.2
+    min_audience_for_breaker: int = 20
+    append_only: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def env(self, key: str) -> str | None:
+        """The value of the environment variable the option `key` names, if set."""
+        name = self.options.get(key)
+        return os.environ.get(name) if name else None
+
+
+def load_config(path: Path | None = None) -> dict[str, DestinationConfig]:
+    path = path or project_dir() / "syncs.yml"
+    raw = yaml.safe_load(path.read_text()) or {}
+    configs: dict[str, DestinationConfig] = {}
+    known = set(DestinationConfig.__dataclass_fields__) - {"name", "options"}
+    for name, spec in (raw.get("destinations") or {}).items():
+        spec = dict(spec)
+        if spec.get("kind") not in KINDS:
+            raise SyncError(f"{path}: destination {name}: kind must be one of {', '.join(KINDS)}")
+        if not spec.get("model") or not spec.get("fields"):
+            raise SyncError(f"{path}: destination {name} needs a model and fields")
+        settings = {k: spec.pop(k) for k in list(spec) if k in known}
+        settings["channels"] = tuple(settings.get("channels") or ())
+        configs[name] = DestinationConfig(name=name, options=spec, **settings)
+    return configs
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    op: str  # add | change | remove
+    record_key: str
+    audience_key: str
+    payload_hash: str | None
+    fields: dict[str, Any]  # destination field -> value (for a remove: as last delivered)
+
+
+@dataclass
+class Delivery:
+    """A destination's answer to one batch: what it took, and what it refused and why."""
+
+    acked: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+class Destination(Protocol):
+    def send(self, changes: Sequence[Change]) -> Delivery: ...
+
+    def finish(self, state: StateReader) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _export_query(config: DestinationConfig) -> str:
+    columns = ", ".join(
+        f"{quote_ident(column)} as {quote_ident(target)}"
+        for target, column in config.fields.items()
+    )
+    query = (
+        f"select record_key, audience_key, payload_hash, {columns} "
+        f"from {EXPORT_SCHEMA}.{quote_ident(config.model)}"
+    )
+    if config.channels:
+        listed = ", ".join(f"'{c}'" for c in config.channels)
+        query += f" where channel in ({listed})"
+    return query
+
+
+def diff(warehouse: Warehouse, config: DestinationConfig) -> list[Change]:
+    """What to add, change and remove, by record key, computed in the warehouse."""
+    fields = list(config.fields)
+    wanted = ", ".join(f"src.{quote_ident(f)}" for f in fields)
+    nulls = ", ".join(f"null as {quote_ident(f)}" for f in fields)
+    sql = f"""
+        with src as ({_export_query(config)}),
+        st as (
+            select record_key, audience_key, payload_hash, payload
+            from {STATE_SCHEMA}.delivered where destination = ?
+        )
+        select
+            case when st.record_key is null then 'add' else 'change' end as op,
+            src.record_key, src.audience_key, src.payload_hash, null as payload, {wanted}
+        from src left join st on src.record_key = st.record_key
+        where st.record_key is null
+            {"" if config.append_only else "or st.payload_hash <> src.payload_hash"}
+    """
+    if not config.append_only:
+        sql += f"""
+        union all
+        select 'remove' as op, st.record_key, st.audience_key, null as payload_hash,
+            st.payload, {nulls}
+        from st left join src on st.record_key = src.record_key
+        where src.record_key is null
+        """
+    changes = []
+    for row in warehouse.query(sql, (config.name,)):
+        op, key, audience, fingerprint, payload = row[:5]
+        values = (
+            json.loads(payload)
+            if op == "remove"
+            else {f: _plain(v) for f, v in zip(fields, row[5:], strict=True)}
+        )
+        changes.append(Change(op, key, audience, fingerprint, values))
+    order = {"remove": 0, "change": 1, "add": 2}
+    changes.sort(key=lambda c: (c.audience_key, order[c.op], c.record_key))
+    return changes
+
+
+# --- state in the warehouse -------------------------------------------------------------------
+
+_STATE_DDL = (
+    f"""create table if not exists {STATE_SCHEMA}.delivered (
+        destination varchar not null, record_key varchar not null, audience_key varchar,
+        payload_hash varchar, payload varchar, delivered_at timestamp, run_id varchar,
+        primary key (destination, record_key))""",
+    f"""create table if not exists {STATE_SCHEMA}.rejections (
+        destination varchar, record_key varchar, op varchar, reason varchar,
+        run_id varchar, rejected_at timestamp)""",
+    f"""create table if not exists {STATE_SCHEMA}.sync_runs (
+        run_id varchar, destination varchar, as_of timestamp, started_at timestamp,
+        finished_at timestamp, status varchar, dry_run boolean, added integer,
+        changed integer, removed integer, failed integer, seconds double precision,
+        message varchar)""",
+)
+
+_BATCH_SCHEMA = pa.schema(
+    [
+        ("destination", pa.string()),
+        ("record_key", pa.string()),
+        ("op", pa.string()),
+        ("audience_key", pa.string()),
+        ("payload_hash", pa.string()),
+        ("payload", pa.string()),
+        ("delivered_at", pa.timestamp("us")),
+        ("run_id", pa.string()),
+    ]
+)
+
+
+def ensure_state(warehouse: Warehouse) -> None:
+    warehouse.execute(f"create schema if not exists {STATE_SCHEMA}")
+    for ddl in _STATE_DDL:
+        warehouse.execute(ddl)
+
+
+class StateReader:
+    """Read access to what a destination holds, as the state says."""
+
+    def __init__(self, warehouse: Warehouse, destination: str) -> None:
+        self.warehouse = warehouse
+        self.destination = destination
+
+    def payloads(self, audience_key: str) -> list[dict[str, Any]]:
+        rows = self.warehouse.query(
+            f"select payload from {STATE_SCHEMA}.delivered "
+            "where destination = ? and audience_key = ? order by record_key",
+            (self.destination, audience_key),
+        )
+        return [json.loads(payload) for (payload,) in rows]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def advance_state(
+    warehouse: Warehouse, config: DestinationConfig, run_id: str, done: Sequence[Change]
+) -> None:
+    """Record acknowledged changes: one transaction per batch."""
+    if not done:
+        return
+    now = _now()
+    scratch = f"pending_{config.name}"
+    batch = pa.Table.from_pylist(
+        [
+            {
+                "destination": config.name,
+                "record_key": c.record_key,
+                "op": c.op,
+                "audience_key": c.audience_key,
+                "payload_hash": c.payload_hash,
+                "payload": json.dumps(c.fields, sort_keys=True, default=str),
+                "delivered_at": now,
+                "run_id": run_id,
+            }
+            for c in done
+        ],
+        schema=_BATCH_SCHEMA,
+    )
+    warehouse.execute(
+        f"create table if not exists {STATE_SCHEMA}.{scratch} ("
+        "destination varchar, record_key varchar, op varchar, audience_key varchar, "
+        "payload_hash varchar, payload varchar, delivered_at timestamp, run_id varchar)"
+    )
+    warehouse.begin()
+    try:
+        warehouse.execute(f"delete from {STATE_SCHEMA}.{scratch}")
+        warehouse.insert_arrow(STATE_SCHEMA, scratch, batch)
+        warehouse.execute(
+            f"delete from {STATE_SCHEMA}.delivered where destination = ? and record_key in "
+            f"(select record_key from {STATE_SCHEMA}.{scratch})",
+            (config.name,),
+        )
+        warehouse.execute(
+            f"insert into {STATE_SCHEMA}.delivered select destination, record_key, "
+            "audience_key, payload_hash, payload, delivered_at, run_id "
+            f"from {STATE_SCHEMA}.{scratch} where op <> 'remove'"
+        )
+        warehouse.execute(
+            f"delete from {STATE_SCHEMA}.rejections where destination = ? and record_key in "
+            f"(select record_key from {STATE_SCHEMA}.{scratch})",
+            (config.name,),
+        )
+        warehouse.commit()
+    except Exception:
+        warehouse.rollback()
+        raise
+
+
+def record_rejections(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    run_id: str,
+    rejected: dict[str, tuple[str, str]],
+) -> None:
+    """Keep each refused record with its reason; it stays pending and is retried next run."""
+    if not rejected:
+        return
+    now = _now()
+    for key, (op, reason) in rejected.items():
+        warehouse.execute(
+            f"delete from {STATE_SCHEMA}.rejections where destination = ? and record_key = ?",
+            (config.name, key),
+        )
+        warehouse.execute(
+            f"insert into {STATE_SCHEMA}.rejections values (?, ?, ?, ?, ?, ?)",
+            (config.name, key, op, reason[:1000], run_id, now),
+        )
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+
+def check_safety(
+    warehouse: Warehouse, config: DestinationConfig, changes: Sequence[Change], *, force: bool
+) -> None:
+    """Refuse an empty export and a run that removes too much of an audience (unless forced)."""
+    exported = warehouse.query(f"select count(*) from ({_export_query(config)}) as export")[0][0]
+    if exported == 0 and not force:
+        raise SyncRefused(
+            f"{config.name}: export {config.model} is empty; refusing to withdraw everything "
+            "(use --force if that is meant)"
+        )
+    removes: dict[str, int] = defaultdict(int)
+    for change in changes:
+        if change.op == "remove":
+            removes[change.audience_key] += 1
+    if not removes or force:
+        return
+    held = dict(
+        warehouse.query(
+            f"select audience_key, count(*) from {STATE_SCHEMA}.delivered "
+            "where destination = ? group by audience_key",
+            (config.name,),
+        )
+    )
+    tripped = [
+        f"{audience}: {count} of {held[audience]}"
+        for audience, count in sorted(removes.items())
+        if held.get(audience, 0) >= config.min_audience_for_breaker
+        and count / held[audience] > config.max_remove_share
+    ]
+    if tripped:
+        raise SyncRefused(
+            f"{config.name}: would remove more than {config.max_remove_share:.0%} of "
+            f"{', '.join(tripped)}; refusing (use --force if that is meant)"
+        )
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncRun:
+    run_id: str
+    destination: str
+    as_of: str
+    dry_run: bool
+    status: str = "running"  # success | partial | failed | refused | dry_run
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    pending: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> int:
+        return self.added + self.changed + self.removed
+
+    def format_line(self) -> str:
+        if self.status == "skipped":
+            return f"{self.destination}: skipped: {self.message}"
+        if self.dry_run:
+            counts = ", ".join(f"{n} to {op}" for op, n in self.pending.items()) or "nothing"
+            lines = [f"{self.destination}: dry run: would send {counts}"]
+            for op, keys in self.samples.items():
+                lines.append(f"    {op}: {', '.join(keys)}")
+            return "\n".join(lines)
+        text = (
+            f"{self.destination}: {self.status}: {self.added} added, {self.changed} changed, "
+            f"{self.removed} removed, {self.failed} rejected ({self.seconds:.1f}s)"
+        )
+        return f"{text}: {self.message}" if self.message else text
+
+
+def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+    warehouse.execute(
+        f"insert into {STATE_SCHEMA}.sync_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.destination,
+            run.as_of,
+            started,
+            _now(),
+            run.status,
+            run.dry_run,
+            run.added,
+            run.changed,
+            run.removed,
+            run.failed,
+            round(run.seconds, 3),
+            run.message[:2000],
+        ),
+    )
+
+
+def _batches(changes: Sequence[Change], size: int) -> Iterator[list[Change]]:
+    """Batches of one audience and one operation, at most `size` long."""
+    current: list[Change] = []
+    for change in changes:
+        if current and (
+            len(current) >= size
+            or change.audience_key != current[0].audience_key
+            or change.op != current[0].op
+        ):
+            yield current
+            current = []
+        current.append(change)
+    if current:
+        yield current
+
+
+def sync_destination(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    destination: Destination | None,
+    *,
+    as_of: datetime,
+    dry_run: bool = False,
+    force: bool = False,
+) -> SyncRun:
+    """One run of one destination: gates, diff, safety, then batches with state advancing."""
+    started_at = _now()
+    started = time.perf_counter()
+    run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+    ensure_state(warehouse)
+    try:
+        require_passing_checks(warehouse, as_of)
+        changes = diff(warehouse, config)
+        check_safety(warehouse, config, changes, force=force)
+    except (QualityGateError, SyncRefused) as exc:
+        run.status, run.message = "refused", str(exc)
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at)
+        raise SyncRefused(f"{config.name}: {exc}") from exc
+
+    if dry_run:
+        for change in changes:
+            run.pending[change.op] = run.pending.get(change.op, 0) + 1
+            keys = run.samples.setdefault(change.op, [])
+            if len(keys) < 5:
+                keys.append(change.record_key)
+        run.status = "dry_run"
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at)
+        return run
+
+    assert destination is not None
+    counters = {"add": "added", "change": "changed", "remove": "removed"}
+    try:
+        for batch in _batches(changes, config.batch_size):
+            delivery = destination.send(batch)
+            acked = set(delivery.acked)
+            done = [c for c in batch if c.record_key in acked]
+            advance_state(warehouse, config, run.run_id, done)
+            for change in done:
+                setattr(run, counters[change.op], getattr(run, counters[change.op]) + 1)
+            refused = {
+                c.record_key: (c.op, delivery.rejected[c.record_key])
+                for c in batch
+                if c.record_key in delivery.rejected
+            }
+            record_rejections(warehouse, config, run.run_id, refused)
+            run.failed += len(refused)
+        destination.finish(StateReader(warehouse, config.name))
+    except Exception as exc:
+        run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at)
+        raise SyncError(
+            f"{config.name}: delivery failed after {run.sent} records were acknowledged "
+            f"(they are recorded; a retry sends the rest): {exc}"
+        ) from exc
+    run.status = "partial" if run.failed else "success"
+    if run.failed:
+        run.message = f"{run.failed} records rejected; see {STATE_SCHEMA}.rejections"
+    run.seconds = time.perf_counter() - started
+    _log_run(warehouse, run, started_at)
+    return run
+
+
+# --- destinations -----------------------------------------------------------------------------
+
+
+def _http_session(token: str | None) -> Any:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=8,
+        connect=2,
+        backoff_factor=0.2,
+        backoff_max=10,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=None,  # the calls are idempotent: adds and removes are set operations
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+class AudienceApi:
+    """Marketing-audience lists over HTTP JSON: one list per segment, batch add and remove.
+
+    POST {url}/lists/{list}/members/add|remove with {"members": [fields...]}; the answer
+    lists the members it refused: {"rejected": [{"email": ..., "reason": ...}]}. Mirror
+    semantics: only members this project added (its state) are ever removed.
+    """
+
+    def __init__(self, config: DestinationConfig) -> None:
+        url = config.env("url_env")
+        if not url:
+            raise SyncError(f"{config.name}: set {config.options.get('url_env')} to the API URL")
+        self.url = url.rstrip("/")
+        self.session = _http_session(config.env("token_env"))
+
+    def send(self, changes: Sequence[Change]) -> Delivery:
+        action = "remove" if changes[0].op == "remove" else "add"
+        members = [c.fields for c in changes]
+        response = self.session.post(
+            f"{self.url}/lists/{changes[0].audience_key}/members/{action}",
+            json={"members": members},
+            timeout=30,
+        )
+        if response.status_code >= 400:
+            raise SyncError(f"HTTP {response.status_code}: {response.text[:300]}")
+        refused = {
+            item["email"]: item.get("reason", "rejected")
+            for item in response.json().get("rejected", [])
+        }
+        delivery = Delivery()
+        for change in changes:
+            reason = refused.get(change.fields.get("email"))
+            if reason:
+                delivery.rejected[change.record_key] = reason
+            else:
+                delivery.acked.append(change.record_key)
+        return delivery
+
+    def finish(self, state: StateReader) -> None:
+        pass
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class Webhook:
+    """Lead-routing notifications: one POST per record, with an Idempotency-Key header."""
+
+    def __init__(self, config: DestinationConfig) -> None:
+        url = config.env("url_env")
+        if not url:
+            raise SyncError(f"{config.name}: set {config.options.get('url_env')} to the URL")
+        self.url = url
+        self.session = _http_session(config.env("token_env"))
+
+    def send(self, changes: Sequence[Change]) -> Delivery:
+        delivery = Delivery()
+        for change in changes:
+            response = self.session.post(
+                self.url,
+                json={"event": "lead_routed", **change.fields},
+                headers={"Idempotency-Key": change.record_key},
+                timeout=30,
+            )
+            if response.status_code < 300:
+                delivery.acked.append(change.record_key)
+            elif 400 <= response.status_code < 500:
+                delivery.rejected[change.record_key] = f"HTTP {response.status_code}"
+            else:
+                raise SyncError(f"HTTP {response.status_code}: {response.text[:300]}")
+        return delivery
+
+    def finish(self, state: StateReader) -> None:
+        pass
+
+    def close(self) -> None:
+        self.session.close()
+
+
+#: How each ad platform wants an email before hashing. All trim and lower-case; Google also
+#: drops the dots of a gmail.com / googlemail.com local part. None asks for plus tags to go.
+AD_PLATFORMS: dict[str, dict[str, bool]] = {
+    "meta": {"gmail_dots": False, "plus_tags": False},
+    "google": {"gmail_dots": True, "plus_tags": False},
+    "tiktok": {"gmail_dots": False, "plus_tags": False},
+    "linkedin": {"gmail_dots": False, "plus_tags": False},
+}
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def normalize_email(email: str, platform: str) -> str:
+    """The email as `platform` wants it before hashing."""
+    rules = AD_PLATFORMS[platform]
+    text = email.strip().lower()
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text
+    if rules["plus_tags"]:
+        local = local.split("+", 1)[0]
+    if rules["gmail_dots"] and domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def hashed_email(email: str, platform: str) -> str:
+    return hashlib.sha256(normalize_email(email, platform).encode("utf-8")).hexdigest()
+
+
+class AdFiles:
+    """Hashed ad-audience files: <dir>/<platform>/<audience>.csv, one per audience and
+    platform, rewritten (atomically) when the audience changed, from the delivered state."""
+
+    def __init__(self, config: DestinationConfig) -> None:
+        self.directory = Path(config.env("directory_env") or output_dir() / "ad_audiences")
+        self.platforms = list(config.options.get("platforms") or ["meta"])
+        unknown = [p for p in self.platforms if p not in AD_PLATFORMS]
+        if unknown:
+            raise SyncError(f"{config.name}: unknown ad platform(s) {unknown}")
+        self.touched: set[str] = set()
+
+    def send(self, changes: Sequence[Change]) -> Delivery:
+        self.touched.update(c.audience_key for c in changes)
+        return Delivery(acked=[c.record_key for c in changes])
+
+    def finish(self, state: StateReader) -> None:
+        for audience in sorted(self.touched):
+            emails = [p["email"] for p in state.payloads(audience) if p.get("email")]
+            for platform in self.platforms:
+                folder = self.directory / platform
+                folder.mkdir(parents=True, exist_ok=True)
+                hashes = sorted({hashed_email(e, platform) for e in emails})
+                part = folder / f".{audience}.csv.part"
+                with part.open("w", newline="") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow(["email_sha256"])
+                    writer.writerows([h] for h in hashes)
+                part.replace(folder / f"{audience}.csv")
+
+    def close(self) -> None:
+        pass
+
+
+class CrmPostgres:
+    """The CRM, standing in as a PostgreSQL database: audience fields upserted onto its
+    contacts (table crm_contacts, keyed by contact_id). A record the CRM refuses (a
+    constraint) is rejected alone; the rest of its batch goes through."""
+
+    TABLE = "crm_contacts"
+
+    def __init__(self, config: DestinationConfig) -> None:
+        import psycopg2
+
+        database = config.env("database_env")
+        if not database:
+            raise SyncError(
+                f"{config.name}: set {config.options.get('database_env')} to the CRM database"
+            )
+        self.fields = list(config.fields)
+        if "contact_id" not in self.fields:
+            raise SyncError(f"{config.name}: fields must map contact_id (the CRM's key)")
+        self.con = psycopg2.connect(**postgres_params(database))
+        ensure_crm_schema(self.con)
+
+    def _upsert(self, cur: Any, change: Change) -> None:
+        if change.op == "remove":
+            # the contact left the export: clear the audience fields, keep the CRM's own
+            cleared = [f for f in self.fields if f.startswith("audience_")]
+            sets = ", ".join(f"{quote_ident(f)} = null" for f in cleared)
+            cur.execute(
+                f"update {self.TABLE} set {sets}, audience_synced_at = now() where contact_id = %s",
+                (change.fields["contact_id"],),
+            )
+            return
+        columns = ", ".join(quote_ident(f) for f in self.fields)
+        updates = ", ".join(
+            f"{quote_ident(f)} = excluded.{quote_ident(f)}" for f in self.fields if f != "email"
+        )
+        cur.execute(
+            f"insert into {self.TABLE} ({columns}, audience_synced_at) "
+            f"values ({', '.join(['%s'] * len(self.fields))}, now()) "
+            f"on conflict (contact_id) do update set {updates}, audience_synced_at = now()",
+            [change.fields.get(f) for f in self.fields],
+        )
+
+    def send(self, changes: Sequence[Change]) -> Delivery:
+        import psycopg2
+
+        delivery = Delivery()
+        with self.con.cursor() as cur:
+            for change in changes:
+                cur.execute("savepoint one_record")
+                try:
+                    self._upsert(cur, change)
+                except psycopg2.DataError as exc:
+                    cur.execute("rollback to savepoint one_record")
+                    delivery.rejected[change.record_key] = str(exc).strip().splitlines()[0]
+                except psycopg2.IntegrityError as exc:
+                    cur.execute("rollback to savepoint one_record")
+                    delivery.rejected[change.record_key] = str(exc).strip().splitlines()[0]
+                else:
+                    delivery.acked.append(change.record_key)
+        self.con.commit()
+        return delivery
+
+    def finish(self, state: StateReader) -> None:
+        pass
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def ensure_crm_schema(con: Any) -> None:
+    """The stand-in CRM's contacts: the CRM's own fields and the audience fields we write."""
+    with con.cursor() as cur:
+        cur.execute(
+            f"""create table if not exists {CrmPostgres.TABLE} (
+                contact_id text primary key,
+                email text check (email is null or email like '%_@_%'),
+                owner_id text,
+                persona text,
+                lifecycle_stage text,
+                updated_at timestamp not null default now(),
+                audience_lead_score double precision
+                    check (audience_lead_score between 0 and 100),
+                audience_primary_segment text,
+                audience_segments text,
+                audience_recency_bucket text,
+                audience_routing_status text,
+                audience_routed_owner_id text,
+                audience_synced_at timestamp
+            )"""
+        )
+    con.commit()
+
+
+def open_destination(config: DestinationConfig) -> Destination:
+    kinds: dict[str, Any] = {
+        "crm_postgres": CrmPostgres,
+        "audience_api": AudienceApi,
+        "ad_files": AdFiles,
+        "webhook": Webhook,
+    }
+    return kinds[config.kind](config)
+
+
+def missing_settings(config: DestinationConfig) -> list[str]:
+    """The environment variables a destination needs and does not have."""
+    required = {
+        "crm_postgres": ["database_env"],
+        "audience_api": ["url_env"],
+        "webhook": ["url_env"],
+    }
+    return [
+        config.options[key]
+        for key in required.get(config.kind, [])
+        if key in config.options and not os.environ.get(config.options[key])
+    ]
+
+
+def run_syncs(
+    warehouse: Warehouse,
+    names: Sequence[str] | None = None,
+    *,
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    skip_unconfigured: bool = False,
+) -> list[SyncRun]:
+    """Run the named destinations (default: all) on the latest build, one after another."""
+    configs = load_config()
+    unknown = [n for n in names or [] if n not in configs]
+    if unknown:
+        raise SyncError(f"unknown destination(s) {unknown}; syncs.yml has {sorted(configs)}")
+    as_of = as_of or latest_build_as_of(warehouse)
+    runs = []
+    for name in names or list(configs):
+        config = configs[name]
+        missing = missing_settings(config)
+        if missing and skip_unconfigured and not dry_run:
+            log.info("%s: not configured (%s)", name, ", ".join(missing))
+            skipped = SyncRun("-", name, as_of.strftime(AS_OF_FORMAT), dry_run, status="skipped")
+            skipped.message = f"not configured: set {', '.join(missing)}"
+            runs.append(skipped)
+            continue
+        destination = None if dry_run else open_destination(config)
+        try:
+            runs.append(
+                sync_destination(
+                    warehouse, config, destination, as_of=as_of, dry_run=dry_run, force=force
+                )
+            )
+        finally:
+            if destination is not None:
+                destination.close()
+    return runs

@@ -1,0 +1,353 @@
+"""Reverse ETL end to end on generated data: diff-based, idempotent, safe, resumable."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import psycopg2
+import pytest
+from sync_servers import ApiState, Server
+from warehouses import BuiltWarehouse, build_warehouse, environment, postgres_database
+
+from audience.checks import CheckResult, CheckRun, record, run_checks
+from audience.dbt import run_dbt
+from audience.syncs import (
+    SyncError,
+    SyncRefused,
+    ensure_state,
+    load_config,
+    open_destination,
+    run_syncs,
+    sync_destination,
+)
+from audience.warehouse import DuckDBWarehouse, postgres_params
+
+pytestmark = pytest.mark.slow
+
+AS_OF = datetime(2026, 6, 30)
+LIST_MEMBERS = (
+    "select count(*) from marts.export_audience_members where channel in ('email', 'any')"
+)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Iterator[BuiltWarehouse]:
+    """Generated data built and checked on DuckDB, the CRM a PostgreSQL database."""
+    from audience.generator import generate
+
+    root = tmp_path_factory.mktemp("syncs")
+    generate(root / "data", people=400, seed=11, as_of=AS_OF)
+    path = root / "syncs.duckdb"
+    with (
+        postgres_database() as crm,
+        environment(
+            AUDIENCE_DUCKDB_PATH=str(path),
+            AUDIENCE_OUTPUT_DIR=str(root / "output"),
+            AUDIENCE_CRM_DATABASE=crm,
+            AUDIENCE_AD_FILES_DIR=str(root / "ads"),
+        ),
+    ):
+        built = build_warehouse("duckdb", root / "data", AS_OF, path=path)
+        assert run_checks("duckdb", AS_OF, out=root / "output").success
+        built.crm = crm
+        built.ads = root / "ads"
+        yield built
+
+
+@pytest.fixture
+def api(warehouse) -> Iterator[tuple[ApiState, Server]]:
+    state = ApiState()
+    server = Server(state)
+    with environment(
+        AUDIENCE_LISTS_API_URL=server.url, AUDIENCE_ROUTING_WEBHOOK_URL=f"{server.url}/webhook"
+    ):
+        yield state, server
+    server.close()
+
+
+@pytest.fixture
+def con(warehouse) -> Iterator[DuckDBWarehouse]:
+    connection = DuckDBWarehouse(warehouse.path)
+    yield connection
+    connection.close()
+
+
+def forget(con: DuckDBWarehouse, destination: str) -> None:
+    """Start a destination from scratch (a test's own first sync)."""
+    ensure_state(con)
+    for table in ("delivered", "rejections"):
+        con.execute(f"delete from sync_state.{table} where destination = ?", (destination,))
+
+
+def sync(con, name: str, **kwargs):
+    config = load_config()[name]
+    if "config" in kwargs:
+        config = dataclasses.replace(config, **kwargs.pop("config"))
+    destination = None if kwargs.get("dry_run") else open_destination(config)
+    try:
+        return sync_destination(con, config, destination, as_of=AS_OF, **kwargs)
+    finally:
+        if destination is not None:
+            destination.close()
+
+
+def test_first_sync_sends_everything_and_the_second_nothing(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    expected = con.query(LIST_MEMBERS)[0][0]
+
+    first = sync(con, "marketing_lists")
+    assert (first.status, first.added, first.changed, first.removed) == (
+        "success",
+        expected,
+        0,
+        0,
+    )
+    assert sum(len(m) for m in state.lists.values()) == expected
+    assert set(state.adds.values()) == {1}
+    requests = state.requests
+
+    second = sync(con, "marketing_lists")
+    assert second.sent == 0 and second.status == "success"
+    assert state.requests == requests  # not one call
+    logged = con.query(
+        "select status, added, changed, removed, failed from sync_state.sync_runs "
+        f"where run_id in ('{first.run_id}', '{second.run_id}') order by started_at"
+    )
+    assert logged == [("success", expected, 0, 0, 0), ("success", 0, 0, 0, 0)]
+
+
+def test_dry_run_lists_the_changes_and_sends_nothing(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    run = sync(con, "marketing_lists", dry_run=True)
+    assert run.pending == {"add": con.query(LIST_MEMBERS)[0][0]}
+    assert len(run.samples["add"]) == 5
+    assert "dry run: would send" in run.format_line()
+    assert state.requests == 0
+    assert not con.query(
+        "select count(*) from sync_state.delivered where destination = 'marketing_lists'"
+    )[0][0]
+
+
+def test_killing_the_server_halfway_then_retrying_delivers_each_record_once(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    expected = con.query(LIST_MEMBERS)[0][0]
+    state.die_after_batches = 4
+    small = {"batch_size": 25}
+
+    with pytest.raises(SyncError, match="a retry sends the rest"):
+        sync(con, "marketing_lists", config=small)
+    acknowledged = con.query(
+        "select count(*) from sync_state.delivered where destination = 'marketing_lists'"
+    )[0][0]
+    assert 0 < acknowledged < expected
+    assert acknowledged == sum(state.adds.values())  # the state holds exactly what was taken
+    assert con.query(
+        "select status from sync_state.sync_runs where destination = 'marketing_lists' "
+        "order by started_at desc limit 1"
+    ) == [("failed",)]
+
+    state.die_after_batches = None
+    revived = Server(state)  # same lists, new process
+    try:
+        with environment(AUDIENCE_LISTS_API_URL=revived.url):
+            retry = sync(con, "marketing_lists", config=small)
+    finally:
+        revived.close()
+    assert retry.added == expected - acknowledged
+    assert sum(len(m) for m in state.lists.values()) == expected
+    assert set(state.adds.values()) == {1}  # every member added exactly once
+
+
+def test_rate_limits_and_transient_errors_are_retried(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    state.throttle_requests = {1, 3}
+    state.error_requests = {5}
+    state.retry_after = 1
+    started = time.perf_counter()
+    run = sync(con, "marketing_lists")
+    assert run.status == "success" and run.added == con.query(LIST_MEMBERS)[0][0]
+    assert state.throttled == 2
+    assert time.perf_counter() - started >= 2 * state.retry_after  # Retry-After was waited
+    assert set(state.adds.values()) == {1}
+
+
+def test_a_rejected_member_is_kept_with_its_reason_and_retried(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    email = con.query(
+        "select min(email) from marts.export_audience_members where channel in ('email', 'any')"
+    )[0][0]
+    state.reject_emails = {email}
+    first = sync(con, "marketing_lists")
+    assert first.status == "partial" and first.failed >= 1
+    reasons = con.query(
+        "select distinct reason from sync_state.rejections where destination = 'marketing_lists'"
+    )
+    assert reasons == [("invalid address",)]
+
+    state.reject_emails = set()
+    second = sync(con, "marketing_lists")
+    assert second.added == first.failed and second.status == "success"
+    assert not con.query(
+        "select count(*) from sync_state.rejections where destination = 'marketing_lists'"
+    )[0][0]
+
+
+def test_circuit_breaker_and_empty_export_refuse_unless_forced(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    sync(con, "marketing_lists")
+    segment, members = con.query(
+        "select segment_id, count(*) from marts.export_audience_members "
+        "where channel in ('email', 'any') group by 1 order by 2 desc limit 1"
+    )[0]
+    con.execute("create table marts.export_saved as select * from marts.export_audience_members")
+    try:
+        con.execute(
+            "delete from marts.export_audience_members where record_key in (select record_key "
+            f"from marts.export_audience_members where segment_id = '{segment}' "
+            f"order by record_key limit {members // 2})"
+        )
+        with pytest.raises(SyncRefused, match=f"more than 30% of {segment}: {members // 2} of"):
+            sync(con, "marketing_lists")
+        assert state.removes == {}  # nothing sent
+        forced = sync(con, "marketing_lists", force=True)
+        assert forced.removed == members // 2
+        assert len(state.lists[segment]) == members - members // 2
+
+        con.execute("delete from marts.export_audience_members")
+        with pytest.raises(SyncRefused, match="export export_audience_members is empty"):
+            sync(con, "marketing_lists")
+    finally:
+        con.execute("delete from marts.export_audience_members")
+        con.execute("insert into marts.export_audience_members select * from marts.export_saved")
+        con.execute("drop table marts.export_saved")
+
+
+def test_mirror_semantics_remove_only_what_this_project_added(warehouse, api, con):
+    state, _ = api
+    forget(con, "marketing_lists")
+    segment = con.query("select min(segment_id) from marts.export_audience_members")[0][0]
+    state.lists[segment] = {"added-by-marketing@example.com"}
+    sync(con, "marketing_lists")
+    con.execute("create table marts.export_saved as select * from marts.export_audience_members")
+    try:
+        con.execute(f"delete from marts.export_audience_members where segment_id = '{segment}'")
+        sync(con, "marketing_lists", force=True)
+    finally:
+        con.execute("delete from marts.export_audience_members")
+        con.execute("insert into marts.export_audience_members select * from marts.export_saved")
+        con.execute("drop table marts.export_saved")
+    assert state.lists[segment] == {"added-by-marketing@example.com"}
+
+
+def test_the_quality_gates_stop_every_sync(warehouse, api, con):
+    state, _ = api
+    failed = CheckRun("gate-test-fail", "duckdb", "2026-06-30 00:00:00", "2999-01-01 00:00:00")
+    failed.results = [
+        CheckResult("raw_freshness", "e", "c", "critical", False, "fresh", "stale: pages")
+    ]
+    record(con, failed)
+    try:
+        with pytest.raises(SyncRefused, match=r"quality checks of 2026-06-30 00:00:00 .* failed"):
+            run_syncs(con, ["marketing_lists"], as_of=AS_OF, force=True)
+        assert state.requests == 0
+        assert con.query(
+            "select status from sync_state.sync_runs order by started_at desc limit 1"
+        ) == [("refused",)]
+    finally:
+        con.execute("delete from quality.check_runs where run_id = 'gate-test-fail'")
+
+
+def crm_rows(crm: str, sql: str) -> list[tuple]:
+    connection = psycopg2.connect(**postgres_params(crm))
+    try:
+        with connection.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        connection.close()
+
+
+def test_crm_upserts_audience_fields_and_a_changed_contact_sends_only_that_contact(warehouse, con):
+    forget(con, "crm")
+    expected = con.query("select count(*) from marts.export_crm_contacts")[0][0]
+    first = sync(con, "crm")
+    assert first.added == expected and first.status == "success"
+    assert crm_rows(warehouse.crm, "select count(*) from crm_contacts") == [(expected,)]
+    key, crm_id = con.query(
+        "select contact_key, crm_contact_id from marts.export_crm_contacts "
+        "order by contact_key limit 1"
+    )[0]
+
+    con.execute(f"update marts.contacts set lead_score = 77.5 where contact_key = '{key}'")
+    con.close()  # dbt writes the export
+    run_dbt(["run", "--select", "export_crm_contacts"], target="duckdb", as_of=AS_OF)
+    connection = DuckDBWarehouse(warehouse.path)
+    try:
+        second = sync(connection, "crm")
+    finally:
+        connection.close()
+    assert (second.added, second.changed, second.removed) == (0, 1, 0)
+    assert crm_rows(
+        warehouse.crm, f"select audience_lead_score from crm_contacts where contact_id = '{crm_id}'"
+    ) == [(77.5,)]
+
+
+def test_crm_rejects_a_bad_record_alone(warehouse):
+    connection = DuckDBWarehouse(warehouse.path)
+    try:
+        forget(connection, "crm")
+        key = connection.query("select min(contact_key) from marts.export_crm_contacts")[0][0]
+        connection.execute(
+            "update marts.export_crm_contacts set lead_score = 140, payload_hash = 'x' "
+            f"where contact_key = '{key}'"
+        )
+        run = sync(connection, "crm")
+        assert run.status == "partial" and run.failed == 1
+        (reason,) = connection.query(
+            f"select reason from sync_state.rejections where destination = 'crm' "
+            f"and record_key = '{key}'"
+        )[0]
+        assert "audience_lead_score_check" in reason
+    finally:
+        connection.close()
+
+
+def test_ad_files_hold_normalized_hashed_emails_one_file_per_audience(warehouse, con):
+    forget(con, "ad_audiences")
+    run = sync(con, "ad_audiences")
+    assert run.status == "success" and run.added > 0
+    members = con.query(
+        "select segment_id, email from marts.export_audience_members where channel = 'any'"
+    )
+    by_segment: dict[str, set[str]] = {}
+    for segment, email in members:
+        by_segment.setdefault(segment, set()).add(email)
+    meta_files = {p.stem for p in (warehouse.ads / "meta").glob("*.csv")}
+    assert meta_files == set(by_segment)
+    segment, emails = max(by_segment.items(), key=lambda item: len(item[1]))
+    with (warehouse.ads / "meta" / f"{segment}.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["email_sha256"]
+    expected = {hashlib.sha256(e.strip().lower().encode()).hexdigest() for e in emails}
+    assert {r[0] for r in rows[1:]} == expected
+
+
+def test_lead_routing_webhook_notifies_each_entry_once(warehouse, api, con):
+    state, _ = api
+    forget(con, "lead_routing")
+    entries = con.query("select count(*) from marts.export_lead_notifications")[0][0]
+    first = sync(con, "lead_routing")
+    second = sync(con, "lead_routing")
+    assert first.added == entries > 0 and second.sent == 0
+    assert len(state.notifications) == entries and set(state.notifications.values()) == {1}
