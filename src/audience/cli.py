@@ -14,7 +14,7 @@ from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
-from audience.syncs import SyncError, SyncRefused, run_syncs
+from audience.syncs import SyncError, SyncRefused, load_config, pull_crm_changes, run_syncs
 from audience.warehouse import TARGETS, connected
 
 
@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run past the circuit breaker and the empty-export guard (never the quality gates)",
     )
     _add_target(sync)
+
+    pull = commands.add_parser(
+        "pull-crm", help="bring CRM-side edits (owner, persona, lifecycle stage) back into raw"
+    )
+    pull.add_argument("--destination", default="crm", help="the CRM destination of syncs.yml")
+    _add_target(pull)
 
     segments = commands.add_parser(
         "segments", help="write (or --check) segment_membership's list of segment models"
@@ -170,6 +176,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 1 if any(r.status in {"partial", "failed"} for r in runs) else 0
 
 
+def cmd_pull_crm(args: argparse.Namespace) -> int:
+    config = load_config().get(args.destination)
+    if config is None or config.kind != "crm_postgres":
+        print(f"error: {args.destination} is not a CRM destination of syncs.yml", file=sys.stderr)
+        return 2
+    with connected(args.target) as warehouse:
+        pulled = pull_crm_changes(warehouse, config)
+    print(
+        f"{config.name}: {pulled.pulled} CRM edits since the last pull, "
+        f"{pulled.written} written to raw.crm_contacts (watermark {pulled.watermark})"
+    )
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.as_of:
         as_of = parse_as_of(args.as_of)
@@ -199,6 +219,7 @@ COMMANDS = {
     "run": cmd_run,
     "check": cmd_check,
     "sync": cmd_sync,
+    "pull-crm": cmd_pull_crm,
     "segments": cmd_segments,
 }
 

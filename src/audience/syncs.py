@@ -757,7 +757,7 @@ def ensure_crm_schema(con: Any) -> None:
                 owner_id text,
                 persona text,
                 lifecycle_stage text,
-                updated_at timestamp not null default now(),
+                updated_at timestamp,  -- the CRM's own last edit; the sync never sets it
                 audience_lead_score double precision
                     check (audience_lead_score between 0 and 100),
                 audience_primary_segment text,
@@ -769,6 +769,109 @@ def ensure_crm_schema(con: Any) -> None:
             )"""
         )
     con.commit()
+
+
+#: Fields the CRM owns and the warehouse reads back (segment inheritance works both ways).
+CRM_OWNED_FIELDS = ("owner_id", "persona", "lifecycle_stage")
+RAW_CRM_COLUMNS = (
+    "contact_id", "email", "company_id", "created_at", "updated_at", "first_name",
+    "last_name", "job_title", "persona", "lifecycle_stage", "owner_id",
+    "firmographics_verified_at",
+)  # fmt: skip
+
+
+@dataclass
+class CrmPull:
+    pulled: int
+    written: int
+    watermark: str | None
+
+
+def pull_crm_changes(warehouse: Warehouse, config: DestinationConfig) -> CrmPull:
+    """Bring CRM-side edits (owner, persona, lifecycle stage) back into raw.crm_contacts.
+
+    Each contact the CRM edited since the last pull becomes a new raw row: its latest raw
+    row with the CRM's values and edit time, so staging's latest-update-wins picks it up at
+    the next build. Contacts the warehouse never exported are left to the CRM export.
+    """
+    import psycopg2
+
+    database = config.env("database_env")
+    if not database:
+        raise SyncError(f"{config.name}: set {config.options.get('database_env')} to pull")
+    ensure_state(warehouse)
+    warehouse.execute(
+        f"create table if not exists {STATE_SCHEMA}.crm_pulls ("
+        "destination varchar, watermark timestamp, pulled integer, pulled_at timestamp)"
+    )
+    last = warehouse.query(
+        f"select max(watermark) from {STATE_SCHEMA}.crm_pulls where destination = ?",
+        (config.name,),
+    )[0][0]
+    con = psycopg2.connect(**postgres_params(database))
+    try:
+        ensure_crm_schema(con)
+        with con.cursor() as cur:
+            cur.execute(
+                f"select contact_id, {', '.join(CRM_OWNED_FIELDS)}, updated_at "
+                f"from {CrmPostgres.TABLE} where updated_at is not null"
+                + (" and updated_at > %s" if last else "")
+                + " order by updated_at",
+                (last,) if last else None,
+            )
+            edits = cur.fetchall()
+    finally:
+        con.close()
+    if not edits:
+        return CrmPull(0, 0, str(last) if last else None)
+
+    scratch = pa.table(
+        {
+            "contact_id": [e[0] for e in edits],
+            **{f: [e[i + 1] for e in edits] for i, f in enumerate(CRM_OWNED_FIELDS)},
+            "updated_at": [e[-1].isoformat(sep=" ") for e in edits],
+        }
+    )
+    warehouse.execute(
+        f"create table if not exists {STATE_SCHEMA}.crm_pulled (contact_id varchar, "
+        + ", ".join(f"{f} varchar" for f in CRM_OWNED_FIELDS)
+        + ", updated_at varchar)"
+    )
+    source_file = f"crm-sync:{config.name}:{uuid.uuid4().hex[:12]}"
+    kept = [c for c in RAW_CRM_COLUMNS if c not in (*CRM_OWNED_FIELDS, "updated_at")]
+    latest = (
+        f"select {', '.join(kept)}, contact_id as latest_id, row_number() over ("
+        "partition by contact_id order by updated_at desc, _loaded_at desc) as recency "
+        "from raw.crm_contacts"
+    )
+    warehouse.begin()
+    try:
+        warehouse.execute(f"delete from {STATE_SCHEMA}.crm_pulled")
+        warehouse.insert_arrow(STATE_SCHEMA, "crm_pulled", scratch)
+        before = warehouse.query("select count(*) from raw.crm_contacts")[0][0]
+        selected = ", ".join(f"latest.{c}" if c in kept else f"pulled.{c}" for c in RAW_CRM_COLUMNS)
+        warehouse.execute(
+            f"insert into raw.crm_contacts ({', '.join(RAW_CRM_COLUMNS)}, "
+            "_source_file, _source_row_number, _loaded_at) "
+            f"select {selected}, ?, "
+            "cast(row_number() over (order by pulled.contact_id) as bigint), "
+            "cast(? as timestamp) "
+            f"from {STATE_SCHEMA}.crm_pulled as pulled "
+            f"inner join ({latest}) as latest on latest.latest_id = pulled.contact_id "
+            "and latest.recency = 1",
+            (source_file, _now()),
+        )
+        written = warehouse.query("select count(*) from raw.crm_contacts")[0][0] - before
+        watermark = max(e[-1] for e in edits)
+        warehouse.execute(
+            f"insert into {STATE_SCHEMA}.crm_pulls values (?, ?, ?, ?)",
+            (config.name, watermark, len(edits), _now()),
+        )
+        warehouse.commit()
+    except Exception:
+        warehouse.rollback()
+        raise
+    return CrmPull(len(edits), written, watermark.isoformat(sep=" "))
 
 
 def open_destination(config: DestinationConfig) -> Destination:

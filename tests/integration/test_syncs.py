@@ -22,6 +22,7 @@ from audience.syncs import (
     ensure_state,
     load_config,
     open_destination,
+    pull_crm_changes,
     run_syncs,
     sync_destination,
 )
@@ -351,3 +352,52 @@ def test_lead_routing_webhook_notifies_each_entry_once(warehouse, api, con):
     second = sync(con, "lead_routing")
     assert first.added == entries > 0 and second.sent == 0
     assert len(state.notifications) == entries and set(state.notifications.values()) == {1}
+
+
+def test_crm_edits_flow_back_into_raw_and_win_at_the_next_build(warehouse):
+    connection = DuckDBWarehouse(warehouse.path)
+    try:
+        forget(connection, "crm")
+        sync(connection, "crm")
+        contact_key, crm_id = connection.query(
+            "select contact_key, crm_contact_id from marts.export_crm_contacts "
+            "order by contact_key desc limit 1"
+        )[0]
+        raw_before = connection.query("select count(*) from raw.crm_contacts")[0][0]
+    finally:
+        connection.close()
+    # a sales rep edits the contact in the CRM (before the as_of of the next build)
+    crm = psycopg2.connect(**postgres_params(warehouse.crm))
+    with crm, crm.cursor() as cur:
+        cur.execute(
+            "update crm_contacts set owner_id = 'owner-from-crm', persona = 'decision_maker', "
+            "lifecycle_stage = 'opportunity', updated_at = '2026-06-29 12:00' "
+            "where contact_id = %s",
+            (crm_id,),
+        )
+    crm.close()
+
+    connection = DuckDBWarehouse(warehouse.path)
+    try:
+        config = load_config()["crm"]
+        first = pull_crm_changes(connection, config)
+        again = pull_crm_changes(connection, config)  # nothing new since the watermark
+        raw_after = connection.query("select count(*) from raw.crm_contacts")[0][0]
+        written = connection.query(
+            "select owner_id, persona, lifecycle_stage, updated_at from raw.crm_contacts "
+            "where _source_file like 'crm-sync:crm:%'"
+        )
+    finally:
+        connection.close()
+    assert (first.pulled, first.written, again.pulled) == (1, 1, 0)
+    assert raw_after == raw_before + 1
+    assert written == [("owner-from-crm", "decision_maker", "opportunity", "2026-06-29 12:00:00")]
+
+    run_dbt(["run", "--select", "base_crm__contacts+"], target="duckdb", as_of=AS_OF)
+    assert warehouse.query(
+        f"select owner_id from marts.contacts where contact_key = '{contact_key}'"
+    ) == [("owner-from-crm",)]
+    assert warehouse.query(
+        "select persona, crm_lifecycle_stage from intermediate.int_contact_profiles "
+        f"where contact_key = '{contact_key}'"
+    ) == [("decision_maker", "opportunity")]
