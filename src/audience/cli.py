@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--destination", default="crm", help="the CRM destination of syncs.yml")
     _add_target(pull)
 
+    bench_sync = commands.add_parser(
+        "bench-sync", help="benchmark the reverse-ETL path (records per second)"
+    )
+    bench_sync.add_argument("--members", type=int, default=1_000_000, help="memberships")
+    bench_sync.add_argument("--batch-size", type=int, default=10_000)
+
     segments = commands.add_parser(
         "segments", help="write (or --check) segment_membership's list of segment models"
     )
@@ -190,6 +196,17 @@ def cmd_pull_crm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_sync(args: argparse.Namespace) -> int:
+    from audience import bench_sync
+
+    steps = bench_sync.run(args.members, output_dir() / "bench", batch_size=args.batch_size)
+    print(bench_sync.format_table(args.members, steps))
+    report = output_dir() / "bench" / "sync.json"
+    report.write_text(bench_sync.to_json(args.members, steps))
+    print(f"\n{report}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.as_of:
         as_of = parse_as_of(args.as_of)
@@ -220,6 +237,7 @@ COMMANDS = {
     "check": cmd_check,
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
+    "bench-sync": cmd_bench_sync,
     "segments": cmd_segments,
 }
 

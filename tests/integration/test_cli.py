@@ -23,6 +23,10 @@ def run_main_job(tmp_path, target: str, capsys) -> dict:
     assert f"quality checks on {target} as of 2026-06-30 00:00:00" in out
     assert "passed: " in out
     assert (tmp_path / "output" / "data_docs" / "index.html").exists()
+    # then the syncs that are configured: the ad files need nothing, the rest are skipped
+    assert "ad_audiences: success: " in out
+    assert "crm: skipped: not configured: set AUDIENCE_CRM_DATABASE" in out
+    assert list((tmp_path / "output" / "ad_audiences" / "google").glob("*.csv"))
     return json.loads((tmp_path / "output" / "run_summary.json").read_text())
 
 
@@ -47,7 +51,12 @@ def test_run_on_duckdb_generates_loads_builds_and_summarizes(tmp_path, capsys):
         AUDIENCE_DUCKDB_PATH=str(tmp_path / "run.duckdb"),
     ):
         summary = run_main_job(tmp_path, "duckdb", capsys)
+        # a dry run after the job: the lists would get everything, the ad files nothing new
+        assert main(["sync", "--dry-run"]) == 0
+        out = capsys.readouterr().out
     check_summary(summary)
+    assert "marketing_lists: dry run: would send " in out and " to add" in out
+    assert "ad_audiences: dry run: would send nothing" in out
     manifest = json.loads((tmp_path / "output" / "demo-data" / "_manifest.json").read_text())
     assert summary["quarantine"] == nonzero(manifest["bad_rows"])
 

@@ -11,11 +11,11 @@ from datetime import datetime
 
 import psycopg2
 import pytest
-from sync_servers import ApiState, Server
 from warehouses import BuiltWarehouse, build_warehouse, environment, postgres_database
 
 from audience.checks import CheckResult, CheckRun, record, run_checks
 from audience.dbt import run_dbt
+from audience.devservers import ApiState, Server
 from audience.syncs import (
     SyncError,
     SyncRefused,

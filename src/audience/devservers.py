@@ -1,5 +1,6 @@
-"""Real local HTTP servers for the sync tests: a marketing-lists API and a webhook receiver,
-with the failures real ones have (rate limits with Retry-After, transient 5xx, dying)."""
+"""Local stand-ins for the HTTP destinations, for the tests and the sync benchmark: a
+marketing-lists API (batch add / remove members) and a webhook receiver, real servers on a
+local port with the failures real ones have (429 with Retry-After, transient 5xx, dying)."""
 
 from __future__ import annotations
 
