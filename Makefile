@@ -7,7 +7,7 @@ BIN := .venv/bin
 # dbt's own scratch files go to a throwaway DuckDB file when linting and parsing
 LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb
 
-.PHONY: install run test lint format parse clean
+.PHONY: install run test lint format parse clean dagster
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -28,18 +28,23 @@ test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests orchestration
+	$(BIN)/ruff format --check src tests orchestration
 	$(BIN)/audience segments sync --check
 	mkdir -p warehouse
 	$(LINT_ENV) $(BIN)/dbt parse --profiles-dir . --show-all-deprecations --warn-error-options '{"error": ["Deprecations"]}'
 	$(LINT_ENV) $(BIN)/sqlfluff lint models expectations/batches
+	$(LINT_ENV) $(BIN)/dagster definitions validate -f orchestration/definitions.py
 
 format: install
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests orchestration
+	$(BIN)/ruff format src tests orchestration
 	$(BIN)/audience segments sync
 	$(LINT_ENV) $(BIN)/sqlfluff fix models expectations/batches
+
+## dagster: the Dagster UI on the demo warehouse (run `make run` first for demo data)
+dagster: install
+	DAGSTER_HOME=$(CURDIR)/orchestration/dagster_home $(BIN)/dagster dev -f orchestration/definitions.py
 
 clean:
 	rm -rf target logs warehouse output .pytest_cache

@@ -497,35 +497,51 @@ def record(warehouse: Warehouse, run: CheckRun) -> None:
         )
 
 
-def require_passing_checks(warehouse: Warehouse, as_of: datetime | str) -> None:
-    """Raise QualityGateError unless the latest check of `as_of` passed.
+def require_passing_checks(
+    warehouse: Warehouse, as_of: datetime | str, suites: Sequence[str] | None = None
+) -> None:
+    """Raise QualityGateError unless every suite's latest check of `as_of` passed.
 
     The syncs call this before they send anything: data that failed its freshness, volume
-    or validity checks, or was never checked, is not sent.
+    or validity checks, or was never checked, is not sent. Suites may be checked in
+    separate runs (the orchestration checks raw tables before the build and marts after
+    it): each suite's latest run for `as_of` counts.
     """
     when = as_of if isinstance(as_of, str) else as_of.strftime(AS_OF_FORMAT)
+    wanted = set(suites or [s.name for s in load_suites()])
     try:
-        latest = warehouse.query(
-            f"select run_id, success, checked_at from {QUALITY_SCHEMA}.check_runs "
-            "where as_of = cast(? as timestamp) order by checked_at desc limit 1",
+        rows = warehouse.query(
+            f"""with runs as (
+                select r.run_id, r.checked_at, x.suite, x.status, x.description, x.details
+                from {QUALITY_SCHEMA}.check_runs as r
+                inner join {QUALITY_SCHEMA}.check_results as x on r.run_id = x.run_id
+                where r.as_of = cast(? as timestamp)
+            ),
+            latest as (select suite, max(checked_at) as checked_at from runs group by suite)
+            select runs.suite, runs.run_id, runs.checked_at, runs.status, runs.description,
+                runs.details
+            from runs inner join latest
+                on runs.suite = latest.suite and runs.checked_at = latest.checked_at
+            order by runs.suite, runs.description""",
             (when,),
         )
     except Exception as exc:  # no quality schema yet: never checked
         raise QualityGateError(f"no quality check has run on this warehouse ({exc})") from exc
-    if not latest:
+    checked = {row[0] for row in rows}
+    if not checked & wanted:
         raise QualityGateError(f"no quality check has run for as_of {when}; run `audience check`")
-    run_id, success, checked_at = latest[0]
-    if success:
-        return
-    failed = warehouse.query(
-        f"select suite, description, details from {QUALITY_SCHEMA}.check_results "
-        "where run_id = ? and status = 'fail' order by suite, description",
-        (run_id,),
-    )
-    lines = "\n".join(f"  {suite}: {what}: {details}" for suite, what, details in failed)
-    raise QualityGateError(
-        f"the quality checks of {when} (run {run_id} at {checked_at}) failed:\n{lines}"
-    )
+    failed = [row for row in rows if row[0] in wanted and row[3] == "fail"]
+    if failed:
+        lines = "\n".join(f"  {row[0]}: {row[4]}: {row[5]}" for row in failed)
+        _, run_id, checked_at = failed[0][:3]
+        raise QualityGateError(
+            f"the quality checks of {when} (run {run_id} at {checked_at}) failed:\n{lines}"
+        )
+    missing = sorted(wanted - checked)
+    if missing:
+        raise QualityGateError(
+            f"suites never checked for as_of {when}: {', '.join(missing)}; run `audience check`"
+        )
 
 
 def latest_build_as_of(warehouse: Warehouse) -> datetime:
@@ -556,7 +572,7 @@ def run_checks(
         run_id=uuid.uuid4().hex[:16],
         target=target,
         as_of=as_of.strftime(AS_OF_FORMAT),
-        checked_at=datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds"),
+        checked_at=datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),
     )
     started = time.perf_counter()
     batches, catalog = compile_batches(target, as_of)

@@ -71,12 +71,30 @@ def run_dbt(
     os.environ["AUDIENCE_DUCKDB_PATH"] = str(duckdb_path())
     os.environ.setdefault("AUDIENCE_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    result = dbtRunner().invoke(
-        dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars)
-    )
+    try:
+        result = dbtRunner().invoke(
+            dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars)
+        )
+    finally:
+        if target == "duckdb":
+            release_duckdb()
     if result.exception is not None or (check and not result.success):
         raise DbtError(describe_failure(command, result))
     return result
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command.
+
+    DuckDB takes one writer process per file: left open, it would lock out the next writer
+    (a dbt subprocess of the orchestration, a sync, another CLI command).
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def describe_failure(command: Sequence[str], result: Any) -> str:

@@ -1,0 +1,253 @@
+"""The Dagster code location: the asset graph loads, the schedule asks for the right day,
+the daily job runs load -> checks -> build -> checks -> syncs in process, and a failed
+quality gate stops what is downstream of it."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import dagster as dg
+import pytest
+from warehouses import environment
+
+from audience.devservers import ApiState, Server
+from audience.project import project_dir
+from audience.warehouse import DuckDBWarehouse
+
+pytestmark = pytest.mark.slow
+
+AS_OF = datetime(2026, 6, 30)
+PARTITION = "2026-06-29"  # built as of its end, 2026-06-30 00:00
+
+
+@pytest.fixture(scope="module")
+def definitions() -> ModuleType:
+    path = project_dir() / "orchestration" / "definitions.py"
+    spec = importlib.util.spec_from_file_location("audience_definitions", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    from audience.generator import generate
+
+    folder = tmp_path_factory.mktemp("landing") / "data"
+    generate(folder, people=300, seed=5, as_of=AS_OF)
+    return folder
+
+
+def test_every_model_seed_snapshot_load_check_and_sync_is_in_the_graph(definitions):
+    defs = definitions.defs
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"segment/pages", "crm/crm_contacts", "marts/contacts", "sync/crm"} <= keys
+    assert "snapshots/segment_membership_snapshot" in keys
+    assert "seeds/scoring_weights" in keys
+    syncs = ("crm", "marketing_lists", "ad_audiences", "lead_routing")
+    assert {f"sync/{name}" for name in syncs} <= keys
+    checks = {key.name for key in graph.asset_check_keys}
+    assert {"raw_freshness", "raw_volume", "contact_validity", "membership_validity"} <= checks
+    assert any(name.startswith("not_null_") for name in checks)  # dbt tests
+    # syncs sit downstream of the export they send
+    sync_crm = graph.get(dg.AssetKey(["sync", "crm"]))
+    assert dg.AssetKey(["marts", "export_crm_contacts"]) in sync_crm.parent_keys
+    # every step that writes the warehouse shares one pool
+    assert definitions.dbt_models.op.pool == "warehouse"
+    assert definitions.raw_tables.op.pool == "warehouse"
+
+
+def test_the_schedule_asks_for_yesterday_as_of_midnight(definitions):
+    schedule = definitions.defs.resolve_schedule_def("daily_refresh_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 6, 30, 0, 30, tzinfo=UTC)
+    )
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == PARTITION
+    assert definitions.as_of_for(request.partition_key) == AS_OF
+    assert definitions.daily_refresh.tags["dagster/max_retries"] == "2"
+
+
+def run_daily(definitions, landing: Path, workdir: Path) -> dg.ExecuteInProcessResult:
+    job = definitions.defs.resolve_job_def("daily_refresh")
+    with (
+        environment(
+            AUDIENCE_DUCKDB_PATH=str(workdir / "warehouse.duckdb"),
+            AUDIENCE_OUTPUT_DIR=str(workdir / "output"),
+            AUDIENCE_LANDING_DIR=str(landing),
+        ),
+        dg.instance_for_test() as instance,
+    ):
+        return job.execute_in_process(
+            partition_key=PARTITION, instance=instance, raise_on_error=False
+        )
+
+
+def steps(result: dg.ExecuteInProcessResult, kind: str) -> set[str]:
+    return {e.step_key for e in result.all_events if e.event_type_value == kind}
+
+
+@pytest.fixture(scope="module")
+def daily(definitions, landing, tmp_path_factory) -> tuple[dg.ExecuteInProcessResult, Path]:
+    """The daily job run once; the realtime test goes on from its warehouse."""
+    workdir = tmp_path_factory.mktemp("daily")
+    state = ApiState()
+    server = Server(state)
+    try:
+        with environment(AUDIENCE_LISTS_API_URL=server.url):
+            result = run_daily(definitions, landing, workdir)
+    finally:
+        server.close()
+    return result, workdir
+
+
+def test_the_daily_job_loads_checks_builds_and_syncs(daily):
+    result, tmp_path = daily
+
+    assert result.success
+    succeeded = steps(result, "STEP_SUCCESS")
+    assert {"raw_tables", "raw_quality_gates", "dbt_models", "mart_quality_gates"} <= succeeded
+    assert {"sync__ad_audiences", "sync__crm", "sync__marketing_lists"} <= succeeded
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    gx = [c for c in evaluations if c.check_name in {"mart_freshness", "contact_validity"}]
+    assert gx and all(c.passed for c in gx)
+    assert (tmp_path / "output" / "ad_audiences" / "meta").is_dir()
+    assert (tmp_path / "output" / "data_docs" / "index.html").exists()
+
+
+def test_a_failed_quality_gate_stops_the_build_and_the_syncs(definitions, landing, tmp_path):
+    # the tracking pipeline broke: no tracks file arrived, raw.tracks is empty
+    broken = tmp_path / "landing"
+    shutil.copytree(landing, broken)
+    next(broken.glob("tracks.*")).unlink()
+
+    result = run_daily(definitions, broken, tmp_path)
+
+    assert not result.success
+    failed_checks = {
+        (c.asset_key.to_user_string(), c.check_name)
+        for c in (
+            e.event_specific_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        )
+        if not c.passed
+    }
+    assert ("segment/tracks", "raw_volume") in failed_checks
+    assert ("segment/tracks", "raw_freshness") in failed_checks
+    ran = steps(result, "STEP_SUCCESS") | steps(result, "STEP_FAILURE")
+    assert "dbt_models" not in ran
+    assert not {step for step in ran if step.startswith("sync__")}
+    assert not (tmp_path / "output" / "ad_audiences").exists()
+
+
+def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
+    definitions, daily, monkeypatch
+):
+    _, workdir = daily
+    path = workdir / "warehouse.duckdb"
+    total = len(definitions.defs.resolve_asset_graph().get_all_asset_keys())
+    job = definitions.defs.resolve_job_def("realtime_refresh")
+    rebuilt = len(job.asset_layer.selected_asset_keys)
+    assert rebuilt < total / 2, (rebuilt, total)
+
+    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
+        # nothing new: the sensor skips
+        context = dg.build_sensor_context(cursor="2999-01-01 00:00:00")
+        assert isinstance(definitions.high_intent_events(context), dg.SkipReason)
+
+        # a known contact requests a demo in the morning after the nightly build
+        warehouse = DuckDBWarehouse(path)
+        try:
+            contact, email, anonymous_id = warehouse.query(
+                "select c.contact_key, c.primary_email, m.identifier from marts.contacts c "
+                "join marts.identity_map m on m.contact_key = c.contact_key "
+                "and m.identifier_type = 'anonymous_id' where not c.is_customer "
+                "and c.primary_email is not null and c.contact_key not in (select contact_key "
+                "from marts.segment_membership where segment_id = 'demo_requested') "
+                "order by c.contact_key limit 1"
+            )[0]
+            cursor = warehouse.query("select cast(max(_loaded_at) as varchar) from raw.tracks")
+            landed = datetime.now(UTC).replace(tzinfo=None)
+            warehouse.execute(
+                "insert into raw.tracks (id, anonymous_id, user_id, event, timestamp, "
+                "received_at, _source_file, _source_row_number, _loaded_at) values "
+                "('rt-1', ?, null, 'Demo Requested', '2026-06-30 08:59:00', "
+                "'2026-06-30 08:59:01', 'stream', 1, ?)",
+                (anonymous_id, landed),
+            )
+        finally:
+            warehouse.close()
+
+        started = time.perf_counter()
+        monkeypatch.setattr(definitions, "now", lambda: datetime(2026, 6, 30, 9, 0))
+        context = dg.build_sensor_context(cursor=cursor[0][0])
+        evaluation = definitions.high_intent_events(context)
+        (request,) = evaluation.run_requests
+        assert request.tags[definitions.AS_OF_TAG] == "2026-06-30 09:00:00"
+        assert request.partition_key == PARTITION  # the latest day; as_of within the next
+
+        state = ApiState()
+        server = Server(state)
+        try:
+            with (
+                environment(
+                    AUDIENCE_OUTPUT_DIR=str(workdir / "output"), AUDIENCE_LISTS_API_URL=server.url
+                ),
+                dg.instance_for_test() as instance,
+            ):
+                result = job.execute_in_process(
+                    partition_key=request.partition_key,
+                    tags=request.tags,
+                    instance=instance,
+                    raise_on_error=False,
+                )
+        finally:
+            server.close()
+        seconds = time.perf_counter() - started
+
+    assert result.success
+    materialized = {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
+    assert "segments/demo_requested" in materialized and "sync/marketing_lists" in materialized
+    assert "segments/lookalike_best_customers" not in materialized  # daily: not rebuilt
+    assert "raw_tables" not in steps(result, "STEP_SUCCESS")
+    # the contact entered demo_requested as of 09:00 and its list got the member
+    assert email in state.lists["demo_requested"]
+    warehouse = DuckDBWarehouse(path)
+    try:
+        assert warehouse.query(
+            "select transition, cast(transitioned_at as varchar) from marts.segment_transitions "
+            f"where contact_key = '{contact}' and segment_id = 'demo_requested'"
+        ) == [("entered", "2026-06-30 09:00:00")]
+    finally:
+        warehouse.close()
+    print(f"high-intent event to synced transition: {seconds:.1f} s ({rebuilt}/{total} assets)")
+
+
+def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definitions, monkeypatch):
+    home = project_dir() / "orchestration" / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.from_config(str(home))
+    config = instance.get_concurrency_config()
+    assert config.run_queue_config.max_concurrent_runs == 1
+    assert config.pool_config.default_pool_limit == 1
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+    assert definitions.daily_refresh.tags["dagster/retry_strategy"] == "FROM_FAILURE"
+    # a backfill of several days runs one day, one as_of, per run
+    for asset in (definitions.raw_tables, definitions.dbt_models):
+        assert asset.backfill_policy.max_partitions_per_run == 1
