@@ -46,7 +46,10 @@ from audience.warehouse import connected
 ROOT = project_dir()
 TARGET = os.environ.get("AUDIENCE_TARGET", "duckdb")
 POOL = "warehouse"
-# dbt runs in a subprocess: give it the same absolute warehouse path as this process
+# dbt runs in a subprocess: the dbt of this environment, whatever PATH says (dagster dev's
+# project preparation looks it up on PATH), with the same absolute warehouse path
+BIN = Path(sys.executable).parent
+os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
 
 daily = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
@@ -384,10 +387,5 @@ defs = dg.Definitions(
     jobs=[daily_refresh, realtime_refresh],
     schedules=[daily_schedule],
     sensors=[high_intent_events],
-    resources={
-        # the dbt of this environment, whatever PATH says
-        "dbt": DbtCliResource(
-            project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
-        )
-    },
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "dbt"))},
 )

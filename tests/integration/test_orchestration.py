@@ -251,3 +251,53 @@ def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definit
     # a backfill of several days runs one day, one as_of, per run
     for asset in (definitions.raw_tables, definitions.dbt_models):
         assert asset.backfill_policy.max_partitions_per_run == 1
+
+
+def test_dagster_dev_serves_the_whole_asset_graph(definitions, tmp_path):
+    """What `make dagster` starts: the UI answers with every asset, dbt found off PATH."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(project_dir() / "orchestration" / "dagster_home" / "dagster.yaml", home)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    dagster = Path(sys.executable).parent / "dagster"
+    process = subprocess.Popen(
+        [str(dagster), "dev", "-f", str(project_dir() / "orchestration" / "definitions.py"),
+         "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    nodes: list = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not nodes:
+            time.sleep(2)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/graphql",
+                data=query,
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=20) as response:
+                    nodes = json.loads(response.read())["data"]["assetNodes"]
+            except (OSError, KeyError, TypeError, ValueError):
+                continue
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+    assert len(keys) == len(definitions.defs.resolve_asset_graph().get_all_asset_keys())
+    assert {"segment/pages", "marts/segment_membership", "sync/lead_routing"} <= keys
