@@ -354,15 +354,13 @@ def validate(
     for suite in suites:
         gx_suite = context.suites.add_or_update(gx_expectation_suite(suite))
         batch_parameters: dict[str, Any] = {}
+        if suite.name in source.get_asset_names():  # the batch query changes with as_of
+            source.delete_asset(suite.name)
         if isinstance(warehouse, PostgresWarehouse):
-            if suite.name in source.get_asset_names():
-                source.delete_asset(suite.name)
             asset = source.add_query_asset(suite.name, query=suite.batch_query())
             batch = asset.add_batch_definition_whole_table("current")
         else:
             assert isinstance(warehouse, DuckDBWarehouse)
-            if suite.name in source.get_asset_names():
-                source.delete_asset(suite.name)
             asset = source.add_dataframe_asset(suite.name)
             batch = asset.add_batch_definition_whole_dataframe("current")
             batch_parameters = {"dataframe": _to_pandas(warehouse, suite.batch_query())}

@@ -463,6 +463,8 @@ def sync_destination(
         run.status, run.message = "refused", str(exc)
         run.seconds = time.perf_counter() - started
         _log_run(warehouse, run, started_at)
+        if isinstance(exc, SyncRefused):
+            raise
         raise SyncRefused(f"{config.name}: {exc}") from exc
 
     if dry_run:
