@@ -89,19 +89,9 @@ def run_as_of(
 
 # --- raw tables --------------------------------------------------------------------------------
 
+MANIFEST = json.loads(dbt_project.manifest_path.read_text())
 #: each raw table under the asset key dbt gives its source: [source name, table]
-RAW_SOURCES = {
-    "pages": "segment",
-    "tracks": "segment",
-    "identifies": "segment",
-    "email_events": "esp",
-    "crm_contacts": "crm",
-    "crm_companies": "crm",
-    "crm_deals": "crm",
-    "product_usage": "product",
-    "subscriptions": "product",
-    "intent_signals": "intent",
-}
+RAW_SOURCES = {node["name"]: node["source_name"] for node in MANIFEST["sources"].values()}
 
 
 def raw_key(table: str) -> dg.AssetKey:
@@ -305,9 +295,8 @@ HIGH_INTENT_EVENTS = ("Demo Requested", "Form Submitted", "Trial Started", "Chec
 
 def realtime_segments() -> list[str]:
     """The segment models whose YAML says cadence: realtime."""
-    manifest = json.loads(dbt_project.manifest_path.read_text())
     names = []
-    for node in manifest["nodes"].values():
+    for node in MANIFEST["nodes"].values():
         meta = (node.get("config") or {}).get("meta") or {}
         if (
             node["resource_type"] == "model"

@@ -43,6 +43,7 @@ import pyarrow as pa
 import yaml
 
 from audience.checks import QualityGateError, latest_build_as_of, require_passing_checks
+from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
 from audience.project import output_dir, project_dir
 from audience.warehouse import Warehouse, postgres_params, quote_ident
@@ -775,11 +776,7 @@ def ensure_crm_schema(con: Any) -> None:
 
 #: Fields the CRM owns and the warehouse reads back (segment inheritance works both ways).
 CRM_OWNED_FIELDS = ("owner_id", "persona", "lifecycle_stage")
-RAW_CRM_COLUMNS = (
-    "contact_id", "email", "company_id", "created_at", "updated_at", "first_name",
-    "last_name", "job_title", "persona", "lifecycle_stage", "owner_id",
-    "firmographics_verified_at",
-)  # fmt: skip
+RAW_CRM_COLUMNS = RAW_TABLES["crm_contacts"].columns
 
 
 @dataclass
