@@ -1,9 +1,20 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={
+        'column': 'occurred_at', 'mode': 'event', 'identity': 'events',
+    },
+    post_hook=["{{ remember_identity_map() }}"],
+) }}
 {#- Every behavioural event known by as_of, each with the contact it belongs to: the complete
-    history of a person, anonymous visits before identification included. -#}
+    history of a person, anonymous visits before identification included. Incremental: a
+    build replaces the days of its lookback window, and the events whose identifiers the
+    identity map moved to another contact (macros/incremental/incremental_window.sql). -#}
 with
 
 events as (
     select * from {{ ref('int_events_unioned') }}
+    where {{ in_incremental_window() }}
 ),
 
 identity_map as (

@@ -1,22 +1,31 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={'column': 'occurred_at', 'mode': 'event'},
+) }}
 {#- Every behavioural event known by as_of (page views, tracked events, email events) in
     one shape, with the identifiers it carries: what identity resolution reads, and what
     int_events_unified gives a contact. A build as of a past instant counts no event that
-    happened, or reached the warehouse, after it. -#}
+    happened, or reached the warehouse, after it. Incremental: a build replaces the days of
+    its lookback window (macros/incremental/incremental_window.sql). -#}
 with
 
 pages as (
     select * from {{ ref('stg_segment__pages') }}
     where {{ known_by_as_of('occurred_at', 'received_at') }}
+        and {{ in_incremental_window() }}
 ),
 
 tracks as (
     select * from {{ ref('stg_segment__tracks') }}
     where {{ known_by_as_of('occurred_at', 'received_at') }}
+        and {{ in_incremental_window() }}
 ),
 
 email_events as (
     select * from {{ ref('stg_esp__email_events') }}
     where {{ known_by_as_of('occurred_at') }}
+        and {{ in_incremental_window() }}
 ),
 
 web_events as (

@@ -1,11 +1,19 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={'column': 'last_at', 'mode': 'event', 'identity': 'contacts'},
+    post_hook=["{{ remember_identity_map() }}"],
+) }}
 {#- The daily rollup every behavioural feature and score reads: how often a contact did each
     signal on each day. Signals are page categories for page views and canonical events for
     tracked and email events; privacy-proxy opens are their own signal so they can weigh
-    nothing. -#}
+    nothing. Incremental: a build replaces the days of its lookback window, and every day of
+    the contacts the identity map changed (macros/incremental/incremental_window.sql). -#}
 with
 
 events as (
     select * from {{ ref('int_events_unified') }}
+    where {{ in_incremental_window(column='occurred_at') }}
 ),
 
 signals as (

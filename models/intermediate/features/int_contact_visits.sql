@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={
+        'column': 'visit_ended_at', 'mode': 'contact', 'identity': 'contacts',
+        'events_model': 'int_events_unified', 'events_column': 'occurred_at',
+    },
+    post_hook=["{{ remember_identity_map() }}"],
+) }}
 {#- Page views grouped into visits (a gap of more than var visits__session_gap_minutes starts a
     new one), each with the gap since the contact's visit before: the return-visit patterns
     read it. -#}
@@ -8,7 +17,9 @@ page_views as (
         contact_key,
         occurred_at
     from {{ ref('int_events_unified') }}
-    where event_source = 'pages'
+    where
+        event_source = 'pages'
+        and {{ in_incremental_window() }}
 ),
 
 gaps as (

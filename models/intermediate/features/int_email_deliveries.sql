@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={
+        'column': 'delivered_at', 'mode': 'contact', 'identity': 'contacts',
+        'events_model': 'int_events_unified', 'events_column': 'occurred_at',
+    },
+    post_hook=["{{ remember_identity_map() }}"],
+) }}
 {#- One row per delivered email (a message to a contact), with whether the person opened it
     (privacy-proxy opens do not count) or clicked, ranked newest first: the streaks, open
     rates and dormant-subscriber rules read it. -#}
@@ -5,7 +14,9 @@ with
 
 email_events as (
     select * from {{ ref('int_events_unified') }}
-    where event_source = 'email_events'
+    where
+        event_source = 'email_events'
+        and {{ in_incremental_window() }}
 ),
 
 messages as (

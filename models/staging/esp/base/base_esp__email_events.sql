@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={'column': '_loaded_at', 'mode': 'load', 'source': ['esp', 'email_events']},
+) }}
+{#- Incremental: each build parses only the raw rows loaded since the last one (see
+    macros/incremental/incremental_window.sql). -#}
+
 with
 
 source as (
     select * from {{ source('esp', 'email_events') }}
+    where {{ in_incremental_window() }}
 ),
 
 event_names as (
@@ -47,6 +56,7 @@ validated as (
         ],
         'email_event_id',
         '_loaded_at, _source_file, _source_row_number',
+        held_ids=held_good_ids('email_event_id'),
     ) }}
 )
 

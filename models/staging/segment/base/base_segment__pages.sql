@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={'column': '_loaded_at', 'mode': 'load', 'source': ['segment', 'pages']},
+) }}
+{#- Incremental: each build parses only the raw rows loaded since the last one (see
+    macros/incremental/incremental_window.sql). -#}
+
 with
 
 source as (
     select * from {{ source('segment', 'pages') }}
+    where {{ in_incremental_window() }}
 ),
 
 page_categories as (
@@ -72,6 +81,7 @@ validated as (
         ],
         'page_view_id',
         'received_at, _loaded_at, _source_file, _source_row_number',
+        held_ids=held_good_ids('page_view_id'),
     ) }}
 )
 

@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    incremental_window={'column': '_loaded_at', 'mode': 'load', 'source': ['segment', 'tracks']},
+) }}
+{#- Incremental: each build parses only the raw rows loaded since the last one (see
+    macros/incremental/incremental_window.sql). -#}
+
 with
 
 source as (
     select * from {{ source('segment', 'tracks') }}
+    where {{ in_incremental_window() }}
 ),
 
 event_names as (
@@ -45,6 +54,7 @@ validated as (
         ],
         'track_id',
         'received_at, _loaded_at, _source_file, _source_row_number',
+        held_ids=held_good_ids('track_id'),
     ) }}
 )
 

@@ -1,0 +1,177 @@
+{# Incremental models reprocess a window and replace it, so a daily build costs what the new
+   data costs. A model opts in with
+
+       materialized='incremental', incremental_strategy='replace_window',
+       incremental_window={'column': ..., 'mode': ..., ...}
+
+   and filters its input with `where {{ in_incremental_window() }}`. The modes:
+
+   'load' (staging base models; setting 'source'): the window is the raw rows loaded after
+   the newest `_loaded_at` the model holds. When the raw table holds a different number of
+   rows up to that instant than the model (a file was re-loaded, or `load --replace`
+   emptied the table), the window is everything: the model is rebuilt from raw in place.
+
+   'event' (event models): the window is every row whose `column` is on or after the day
+   var `incremental__lookback_days` days before the newest one the model holds, so an
+   event that reached the warehouse late but inside the lookback is picked up. When the
+   model holds a row later than as_of (the build is as of an earlier instant than the one
+   before), the window is everything.
+
+   'contact' (per-contact models such as visits): the window is every row of each contact
+   with an event inside the event window of `events_model` (its column 'events_column').
+
+   Setting 'identity': 'events' or 'contacts' adds the rows the identity map moved since the
+   model's last build: events carrying an identifier whose contact changed, or every row
+   of a contact that gained or lost an identifier. The map the model last applied is kept
+   beside it (`<model>__identity_applied`, written by the post-hook remember_identity_map).
+
+   The same window decides what the model selects and what replace_window deletes, so the
+   table ends up as a full rebuild would leave it, for every change inside the window. #}
+
+{% macro incremental_window(column=none) -%}
+    {%- set settings = config.get('incremental_window') or {} -%}
+    {%- set full = {'full': true, 'column': settings.get('column'), 'predicate': '(1 = 1)'} -%}
+    {%- if not is_incremental() or not execute -%}
+        {{ return(full) }}
+    {%- endif -%}
+    {%- set mode = settings.get('mode') -%}
+    {%- if mode == 'load' -%}
+        {%- set window = _load_window(settings['column'], source(*settings['source'])) -%}
+    {%- else -%}
+        {%- set window = _event_window(settings['column']) -%}
+    {%- endif -%}
+    {%- if window is none -%}
+        {{ return(full) }}
+    {%- endif -%}
+    {%- set predicate = window -%}
+    {%- if mode == 'contact' -%}
+        {%- set events = ref(settings['events_model']) -%}
+        {%- set predicate = 'contact_key in (select contact_key from ' ~ events ~ ' where '
+            ~ settings['events_column'] ~ ' >= ' ~ window ~ ')' -%}
+    {%- else -%}
+        {%- set predicate = (column or settings['column']) ~ (' > ' if mode == 'load' else ' >= ') ~ window -%}
+    {%- endif -%}
+    {%- if settings.get('identity') -%}
+        {%- set changed = _identity_changed(settings['identity']) -%}
+        {%- if changed is none -%}
+            {{ return(full) }}
+        {%- endif -%}
+        {%- set predicate = predicate ~ ' or ' ~ changed -%}
+    {%- endif -%}
+    {{ return({'full': false, 'column': settings['column'], 'predicate': '(' ~ predicate ~ ')'}) }}
+{%- endmacro %}
+
+{% macro _load_window(column, raw_relation) -%}
+    {%- set held = run_query('select max(' ~ column ~ '), count(*) from ' ~ this).rows[0] -%}
+    {%- if held[0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set watermark = _timestamp_literal(held[0]) -%}
+    {%- set raw_rows = run_query(
+        'select count(*) from ' ~ raw_relation ~ ' where ' ~ column ~ ' <= ' ~ watermark
+    ).rows[0][0] -%}
+    {%- if raw_rows != held[1] -%}
+        {{ log(this ~ ': the raw rows loaded up to ' ~ held[0] ~ ' changed (' ~ held[1]
+            ~ ' held, ' ~ raw_rows ~ ' in raw): rebuilding it from raw', info=true) }}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(watermark) }}
+{%- endmacro %}
+
+{% macro _event_window(column) -%}
+    {%- set newest = run_query('select max(' ~ column ~ ') from ' ~ this).rows[0][0] -%}
+    {%- if newest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set later = run_query(
+        'select case when ' ~ _timestamp_literal(newest) ~ ' > ' ~ as_of() ~ ' then 1 else 0 end'
+    ).rows[0][0] -%}
+    {%- if later == 1 -%}
+        {{ log(this ~ ': holds rows later than as_of ' ~ var('as_of')
+            ~ ': rebuilding it as of then', info=true) }}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(dbt.date_trunc('day', dbt.dateadd(
+        'day', -var('incremental__lookback_days'), _timestamp_literal(newest)))) }}
+{%- endmacro %}
+
+{% macro _timestamp_literal(value) -%}
+    {{ return("cast('" ~ value.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{%- endmacro %}
+
+{# A predicate over the identifiers (identity='events') or contact_key (identity='contacts')
+   of the rows the identity map moved since this model last applied it; none when that map
+   is not known (the model is then rebuilt). #}
+{% macro _identity_changed(kind) -%}
+    {%- set applied = _identity_applied_relation() -%}
+    {%- if load_relation(applied) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set changes -%}
+        select
+            coalesce(current_map.identifier_type, applied.identifier_type) as identifier_type,
+            coalesce(current_map.identifier, applied.identifier) as identifier,
+            applied.contact_key as applied_contact_key,
+            current_map.contact_key
+        from {{ ref('identity_map') }} as current_map
+        full outer join {{ applied }} as applied
+            on
+                current_map.identifier_type = applied.identifier_type
+                and current_map.identifier = applied.identifier
+        where
+            current_map.contact_key is null
+            or applied.contact_key is null
+            or current_map.contact_key <> applied.contact_key
+    {%- endset -%}
+    {%- if kind == 'events' -%}
+        {%- set parts = [] -%}
+        {%- for column in ['user_id', 'anonymous_id', 'email'] -%}
+            {%- do parts.append(column ~ ' in (select identifier from (' ~ changes
+                ~ ') as changes where identifier_type = \'' ~ column ~ '\')') -%}
+        {%- endfor -%}
+        {{ return(parts | join(' or ')) }}
+    {%- endif -%}
+    {{ return('contact_key in (select applied_contact_key from (' ~ changes ~ ') as changes'
+        ~ ' union all select contact_key from (' ~ changes ~ ') as changes)') }}
+{%- endmacro %}
+
+{% macro _identity_applied_relation() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__identity_applied')) }}
+{%- endmacro %}
+
+{# Post-hook of the models with setting 'identity': keep the identity map they just applied. #}
+{% macro remember_identity_map() -%}
+    {%- set applied = _identity_applied_relation() -%}
+    drop table if exists {{ applied }};
+    create table {{ applied }} as
+    select identifier_type, identifier, contact_key from {{ ref('identity_map') }}
+{%- endmacro %}
+
+{# The filter an incremental model puts on its input (true on a full build); `column`: the
+   input's name for the window column, when it differs. #}
+{% macro in_incremental_window(column=none) -%}
+    {{ incremental_window(column)['predicate'] }}
+{%- endmacro %}
+
+{# The strategy: delete the window from the table, insert what the model selected for it. #}
+{% macro get_incremental_replace_window_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('get_incremental_replace_window_sql', 'audience')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__get_incremental_replace_window_sql(arg_dict) -%}
+    {%- set window = incremental_window() -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }} where {{ window['predicate'] }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{# The ids a staging base model accepted in earlier builds (none on a full build): a new row
+   with one of them is a duplicate. #}
+{% macro held_good_ids(id_column) -%}
+    {%- if is_incremental() -%}
+        {{ return('select ' ~ id_column ~ ' from ' ~ this ~ ' where quarantine_reason is null') }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
