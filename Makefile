@@ -7,7 +7,7 @@ BIN := .venv/bin
 # dbt's own scratch files go to a throwaway DuckDB file when linting and parsing
 LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb
 
-.PHONY: install run test lint format parse clean dagster
+.PHONY: install run test lint format parse clean dagster bench
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -41,6 +41,12 @@ format: install
 	$(BIN)/ruff format src tests orchestration
 	$(BIN)/audience segments sync
 	$(LINT_ENV) $(BIN)/sqlfluff fix models expectations/batches
+
+## bench: full and incremental build times and memory at 1M, 10M and 50M events
+## (SIZES="1M 10M" for fewer); results in benchmarks/results.{txt,json}
+SIZES ?= 1M 10M 50M
+bench: install
+	$(BIN)/audience bench $(SIZES)
 
 ## dagster: the Dagster UI on the demo warehouse (run `make run` first for demo data)
 dagster: install

@@ -88,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sync.add_argument("--members", type=int, default=1_000_000, help="memberships")
     bench_sync.add_argument("--batch-size", type=int, default=10_000)
 
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark full and incremental builds at given event counts (table and JSON)",
+    )
+    bench.add_argument(
+        "sizes", nargs="*", default=["1M", "10M", "50M"], help="event counts (default 1M 10M 50M)"
+    )
+    bench.add_argument(
+        "--out", type=Path, default=Path("benchmarks"), help="folder for results.json/.txt"
+    )
+    bench.add_argument("--workdir", type=Path, help="scratch folder (default warehouse/bench)")
+    bench.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    bench.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+
     segments = commands.add_parser(
         "segments", help="write (or --check) segment_membership's list of segment models"
     )
@@ -207,6 +221,30 @@ def cmd_bench_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from audience import bench
+
+    workdir = (args.workdir or bench.default_workdir()).resolve()
+    if args.child is not None:  # one size, in its own process (see bench.run_in_child)
+        result = bench.run_size(args.child, workdir / str(args.child))
+        args.result.write_text(json.dumps(asdict(result)))
+        return 0
+    sizes = [bench.parse_size(size) for size in args.sizes]
+    started_at = bench.now_text()
+    results = []
+    for events in sizes:
+        print(f"benchmarking {events:,} events ...", flush=True)
+        results.append(bench.run_in_child(events, workdir))
+        bench.write_results(results, args.out, started_at)
+    print()
+    print(bench.format_table(results))
+    print(f"\n{args.out / 'results.json'}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.as_of:
         as_of = parse_as_of(args.as_of)
@@ -238,6 +276,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "bench-sync": cmd_bench_sync,
+    "bench": cmd_bench,
     "segments": cmd_segments,
 }
 
