@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff check src tests orchestration
 	$(BIN)/ruff format --check src tests orchestration
 	$(BIN)/audience segments sync --check
+	$(BIN)/audience exposures sync --check
 	mkdir -p warehouse
 	$(LINT_ENV) $(BIN)/dbt parse --profiles-dir . --show-all-deprecations --warn-error-options '{"error": ["Deprecations"]}'
 	$(LINT_ENV) $(BIN)/sqlfluff lint models expectations/batches
@@ -40,6 +41,7 @@ format: install
 	$(BIN)/ruff check --fix src tests orchestration
 	$(BIN)/ruff format src tests orchestration
 	$(BIN)/audience segments sync
+	$(BIN)/audience exposures sync
 	$(LINT_ENV) $(BIN)/sqlfluff fix models expectations/batches
 
 ## bench: full and incremental build times and memory at 1M, 10M and 50M events

@@ -12,6 +12,7 @@ from pathlib import Path
 from audience import summary as run_summary
 from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
+from audience.docs import DocsError, generate_docs
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
 from audience.syncs import SyncError, SyncRefused, load_config, pull_crm_changes, run_syncs
@@ -107,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     segments.add_argument("action", choices=("sync",))
     segments.add_argument("--check", action="store_true", help="fail instead of writing")
+
+    docs = commands.add_parser(
+        "docs", help="generate the dbt docs site (the catalog) into <output>/dbt_docs"
+    )
+    docs.add_argument("--as-of", help="the as_of to compile for (default: the latest build's)")
+    _add_target(docs)
+
+    exposures = commands.add_parser(
+        "exposures", help="write (or --check) the dbt exposures of the syncs from syncs.yml"
+    )
+    exposures.add_argument("action", choices=("sync",))
+    exposures.add_argument("--check", action="store_true", help="fail instead of writing")
     return parser
 
 
@@ -166,6 +179,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     checked = run_checks(args.target, as_of)
     seconds["check"] = time.perf_counter() - started
 
+    site = generate_docs(args.target, as_of)
+    seconds["docs"] = site.seconds
+
     with connected(args.target) as warehouse:
         result = run_summary.collect(warehouse, as_of=as_of.strftime(AS_OF_FORMAT))
     result.seconds = {step: round(secs, 2) for step, secs in seconds.items()}
@@ -174,6 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(result.format_text())
     print()
     print(checked.format_table())
+    print(site.format_line())
     if not checked.success:
         print("\nsyncs not run: the quality gates failed")
         return 1
@@ -268,6 +285,28 @@ def cmd_segments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    if args.as_of:
+        as_of = parse_as_of(args.as_of)
+    else:
+        with connected(args.target) as warehouse:
+            as_of = latest_build_as_of(warehouse)
+    print(generate_docs(args.target, as_of).format_line())
+    return 0
+
+
+def cmd_exposures(args: argparse.Namespace) -> int:
+    from audience.exposures import StaleExposuresError, sync
+
+    try:
+        names = sync(check=args.check)
+    except StaleExposuresError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(names)} sync exposures: {', '.join(names)}")
+    return 0
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "load": cmd_load,
@@ -278,6 +317,8 @@ COMMANDS = {
     "bench-sync": cmd_bench_sync,
     "bench": cmd_bench,
     "segments": cmd_segments,
+    "docs": cmd_docs,
+    "exposures": cmd_exposures,
 }
 
 
@@ -286,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, DbtError, CheckError, SyncError, ValueError) as exc:
+    except (LoadError, DbtError, CheckError, SyncError, DocsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -23,6 +23,10 @@ def run_main_job(tmp_path, target: str, capsys) -> dict:
     assert f"quality checks on {target} as of 2026-06-30 00:00:00" in out
     assert "passed: " in out
     assert (tmp_path / "output" / "data_docs" / "index.html").exists()
+    # and the dbt docs site: one self-contained page plus dbt's artifacts
+    assert "dbt docs: " in out
+    for name in ("index.html", "manifest.json", "catalog.json", "semantic_manifest.json"):
+        assert (tmp_path / "output" / "dbt_docs" / name).exists(), name
     # then the syncs that are configured: the ad files need nothing, the rest are skipped
     assert "ad_audiences: success: " in out
     assert "crm: skipped: not configured: set AUDIENCE_CRM_DATABASE" in out
@@ -37,7 +41,7 @@ def check_summary(summary: dict) -> None:
     assert summary["quarantined_rows"] == summary["relations"]["marts"]["quarantine"]
     assert summary["relations"]["marts"]["contacts"] == summary["contacts"]
     assert summary["relations"]["raw"]["pages"] > 1000
-    assert set(summary["seconds"]) == {"generate", "load", "build", "check"}
+    assert set(summary["seconds"]) == {"generate", "load", "build", "check", "docs"}
     assert len(summary["segment_sizes"]) == 32
     assert (
         sum(summary["segment_sizes"].values())

@@ -37,7 +37,8 @@ final as (
         sum(has_opportunity) as members_with_opportunity,
         sum(has_won_deal) as members_with_won_deal,
         {{ round_to('sum(has_opportunity) * 1.0 / count(*)', 4) }} as opportunity_rate,
-        {{ round_to('sum(has_won_deal) * 1.0 / count(*)', 4) }} as won_rate
+        {{ round_to('sum(has_won_deal) * 1.0 / count(*)', 4) }} as won_rate,
+        {{ as_of() }} as as_of
     from member_deals
     group by segment_id
 )
