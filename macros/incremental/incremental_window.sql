@@ -22,8 +22,13 @@
 
    Setting 'identity': 'events' or 'contacts' adds the rows the identity map moved since the
    model's last build: events carrying an identifier whose contact changed, or every row
-   of a contact that gained or lost an identifier. The map the model last applied is kept
-   beside it (`<model>__identity_applied`, written by the post-hook remember_identity_map).
+   of a contact that gained or lost an identifier.
+
+   After a load that took rows out of raw (a re-loaded file, `load --replace`: column
+   rows_replaced of raw._load_log) every incremental model rebuilds, whatever its mode.
+   Each model keeps what it needs for this beside it, written by its post-hook
+   remember_build_state: `<model>__build_state` (the newest load it has seen) and, with
+   setting 'identity', `<model>__identity_applied` (the identity map it applied).
 
    The same window decides what the model selects and what replace_window deletes, so the
    table ends up as a full rebuild would leave it, for every change inside the window. #}
@@ -32,6 +37,9 @@
     {%- set settings = config.get('incremental_window') or {} -%}
     {%- set full = {'full': true, 'column': settings.get('column'), 'predicate': '(1 = 1)'} -%}
     {%- if not is_incremental() or not execute -%}
+        {{ return(full) }}
+    {%- endif -%}
+    {%- if _raw_replaced_since_last_build() -%}
         {{ return(full) }}
     {%- endif -%}
     {%- set mode = settings.get('mode') -%}
@@ -136,16 +144,58 @@
 {%- endmacro %}
 
 {% macro _identity_applied_relation() -%}
-    {{ return(api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__identity_applied')) }}
+    {{ return(_beside_this('identity_applied')) }}
 {%- endmacro %}
 
-{# Post-hook of the models with setting 'identity': keep the identity map they just applied. #}
-{% macro remember_identity_map() -%}
-    {%- set applied = _identity_applied_relation() -%}
+{% macro _beside_this(suffix) -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__' ~ suffix)) }}
+{%- endmacro %}
+
+{% macro _load_log() -%}
+    {{ return(load_relation(api.Relation.create(
+        database=this.database, schema=var('raw_schema'), identifier='_load_log'))) }}
+{%- endmacro %}
+
+{# True when a load took rows out of raw after the model's last build (or that is unknown). #}
+{% macro _raw_replaced_since_last_build() -%}
+    {%- set state = load_relation(_beside_this('build_state')) -%}
+    {%- if state is none -%}
+        {{ log(this ~ ': no build state beside it: rebuilding it', info=true) }}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set load_log = _load_log() -%}
+    {%- if load_log is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set replaced = run_query(
+        'select count(*) from ' ~ load_log ~ ' cross join ' ~ state
+        ~ ' where ' ~ load_log ~ '.rows_replaced > 0 and (' ~ state ~ '.last_load_at is null or '
+        ~ load_log ~ '.loaded_at > ' ~ state ~ '.last_load_at)'
+    ).rows[0][0] -%}
+    {%- if replaced > 0 -%}
+        {{ log(this ~ ': a load replaced raw rows since its last build: rebuilding it', info=true) }}
+    {%- endif -%}
+    {{ return(replaced > 0) }}
+{%- endmacro %}
+
+{# Post-hook of every incremental model: keep the newest load it has seen and, for the
+   models with setting 'identity' (identity=true), the identity map it applied. #}
+{% macro remember_build_state(identity=false) -%}
+    {%- set state = _beside_this('build_state') -%}
+    {%- set load_log = _load_log() -%}
+    drop table if exists {{ state }};
+    create table {{ state }} as
+    select
+    {%- if load_log is not none %} max(loaded_at) as last_load_at from {{ load_log }}
+    {%- else %} cast(null as {{ dbt.type_timestamp() }}) as last_load_at
+    {%- endif %}
+    {%- if identity %};
+    {%- set applied = _identity_applied_relation() %}
     drop table if exists {{ applied }};
     create table {{ applied }} as
     select identifier_type, identifier, contact_key from {{ ref('identity_map') }}
+    {%- endif %}
 {%- endmacro %}
 
 {# The filter an incremental model puts on its input (true on a full build); `column`: the

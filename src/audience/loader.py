@@ -37,6 +37,7 @@ class TableLoad:
     source_file: str | None
     rows: int
     status: str  # loaded | not_provided
+    replaced: int = 0  # rows of earlier loads this load took out
 
 
 @dataclass
@@ -154,6 +155,10 @@ def _ensure_schema(warehouse: Warehouse) -> None:
         f"create table if not exists {RAW_SCHEMA}.{LOAD_LOG_TABLE} ("
         "table_name varchar, source_file varchar, rows_loaded bigint, loaded_at timestamp)"
     )
+    # rows a load took out (a re-loaded file, --replace): incremental models rebuild after it
+    warehouse.execute(
+        f"alter table {RAW_SCHEMA}.{LOAD_LOG_TABLE} add column if not exists rows_replaced bigint"
+    )
     for table in RAW_TABLES.values():
         _create_raw_table(warehouse, table)
 
@@ -192,17 +197,20 @@ def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> 
                 continue
             source_file = str(files[name])
             target = f"{RAW_SCHEMA}.{quote_ident(name)}"
-            if replace:
-                warehouse.execute(f"delete from {target}")
-            else:
-                warehouse.execute(f"delete from {target} where _source_file = ?", [source_file])
+            held = f"from {target}" if replace else f"from {target} where _source_file = ?"
+            held_params = [] if replace else [source_file]
+            replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
+            if replaced:
+                warehouse.execute(f"delete {held}", held_params)
             warehouse.insert_arrow(RAW_SCHEMA, name, batches[name])
             rows = batches[name].num_rows
             warehouse.execute(
-                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} values (?, ?, ?, ?)",
-                [name, source_file, rows, loaded_at.replace(tzinfo=None)],
+                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
+                "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
+                "values (?, ?, ?, ?, ?)",
+                [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
             )
-            report.loads.append(TableLoad(name, source_file, rows, "loaded"))
+            report.loads.append(TableLoad(name, source_file, rows, "loaded", replaced))
         warehouse.commit()
     except Exception:
         warehouse.rollback()

@@ -19,7 +19,7 @@ from warehouses import environment
 
 from audience.dbt import run_dbt
 from audience.generator import generate
-from audience.loader import load_dir
+from audience.loader import LoadReport, load_dir
 from audience.warehouse import DuckDBWarehouse
 
 pytestmark = pytest.mark.slow
@@ -110,10 +110,10 @@ def _split(generated: Path, out: Path) -> list[Path]:
     return folders
 
 
-def _load(folder: Path, path: Path) -> None:
+def _load(folder: Path, path: Path) -> LoadReport:
     warehouse = DuckDBWarehouse(path)
     try:
-        load_dir(folder, warehouse)
+        return load_dir(folder, warehouse)
     finally:
         warehouse.close()
 
@@ -128,7 +128,7 @@ def _build(path: Path, as_of: datetime, *extra: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Path]]:
     root = tmp_path_factory.mktemp("incremental")
     generate(root / "generated", people=300, seed=5, as_of=AS_OF)
     folders = _split(root / "generated", root / "split")
@@ -146,7 +146,17 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         for folder in folders:
             _load(folder, full)
         _build(full, AS_OF, "--full-refresh")
-    return incremental, full
+    return incremental, full, folders
+
+
+def _count(path: Path, where: str) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            f"select count(*) from intermediate.int_events_unified where {where}"
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def _rows(con: duckdb.DuckDBPyConnection, relation: str, database: str, left_out: list[str]):
@@ -155,7 +165,7 @@ def _rows(con: duckdb.DuckDBPyConnection, relation: str, database: str, left_out
 
 
 def test_the_split_has_late_events_and_new_identities(warehouses):
-    incremental, _ = warehouses
+    incremental, _, _ = warehouses
     con = duckdb.connect(str(incremental), read_only=True)
     try:
         late = con.execute(
@@ -173,7 +183,7 @@ def test_the_split_has_late_events_and_new_identities(warehouses):
 
 @pytest.mark.parametrize("relation", sorted(COMPARED))
 def test_incremental_build_equals_full_refresh(warehouses, relation):
-    incremental, full = warehouses
+    incremental, full, _ = warehouses
     con = duckdb.connect()
     con.execute(f"attach '{incremental}' as inc (read_only)")
     con.execute(f"attach '{full}' as ful (read_only)")
@@ -197,7 +207,7 @@ def test_incremental_build_equals_full_refresh(warehouses, relation):
 def test_events_later_than_the_lookback_wait_for_a_full_refresh(warehouses, tmp_path):
     """The lookback's trade-off, made visible: an event that arrives 10 days after it
     happened is outside the incremental window; a full refresh counts it."""
-    incremental, _ = warehouses
+    incremental, _, _ = warehouses
     occurred = AS_OF - timedelta(days=10)
     con = duckdb.connect()
     con.execute(
@@ -213,14 +223,7 @@ def test_events_later_than_the_lookback_wait_for_a_full_refresh(warehouses, tmp_
     con.close()
 
     def counted() -> int:
-        con = duckdb.connect(str(incremental), read_only=True)
-        try:
-            return con.execute(
-                "select count(*) from intermediate.int_events_unioned "
-                "where event_id = 'page:very-late-view'"
-            ).fetchone()[0]
-        finally:
-            con.close()
+        return _count(incremental, "event_id = 'page:very-late-view'")
 
     with environment(AUDIENCE_DUCKDB_PATH=str(incremental)):
         _load(tmp_path, incremental)
@@ -228,3 +231,24 @@ def test_events_later_than_the_lookback_wait_for_a_full_refresh(warehouses, tmp_
         assert counted() == 0
         _build(incremental, AS_OF, "--full-refresh")
         assert counted() == 1
+
+
+def test_reloading_a_file_rebuilds_every_incremental_model(warehouses, tmp_path):
+    """A re-loaded file replaces raw rows of any age: the next build starts over, so the
+    page views the new version of the history file leaves out are gone everywhere."""
+    incremental, _, folders = warehouses
+    history_pages = folders[0] / "pages.parquet"
+    con = duckdb.connect()
+    con.execute(f"create table t as select * from '{history_pages}'")
+    dropped = con.execute("select id from t order by id limit 25").fetchall()
+    con.execute("delete from t where id in (select id from t order by id limit 25)")
+    con.execute(f"copy t to '{history_pages}' (format parquet)")
+    con.close()
+    ids = ", ".join(f"'page:{row[0]}'" for row in dropped)
+    assert _count(incremental, f"event_id in ({ids})") > 0
+
+    with environment(AUDIENCE_DUCKDB_PATH=str(incremental)):
+        report = _load(folders[0], incremental)
+        assert sum(load.replaced for load in report.loads) > 0
+        _build(incremental, AS_OF)
+    assert _count(incremental, f"event_id in ({ids})") == 0

@@ -4,7 +4,7 @@
     incremental_window={
         'column': 'occurred_at', 'mode': 'event', 'identity': 'events',
     },
-    post_hook=["{{ remember_identity_map() }}"],
+    post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- Every behavioural event known by as_of, each with the contact it belongs to: the complete
     history of a person, anonymous visits before identification included. Incremental: a

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_window',
+    post_hook=["{{ remember_build_state() }}"],
     incremental_window={'column': 'occurred_at', 'mode': 'event'},
 ) }}
 {#- Every behavioural event known by as_of (page views, tracked events, email events) in

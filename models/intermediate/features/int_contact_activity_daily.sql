@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='replace_window',
     incremental_window={'column': 'last_at', 'mode': 'event', 'identity': 'contacts'},
-    post_hook=["{{ remember_identity_map() }}"],
+    post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- The daily rollup every behavioural feature and score reads: how often a contact did each
     signal on each day. Signals are page categories for page views and canonical events for

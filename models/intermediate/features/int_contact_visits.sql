@@ -5,7 +5,7 @@
         'column': 'visit_ended_at', 'mode': 'contact', 'identity': 'contacts',
         'events_model': 'int_events_unified', 'events_column': 'occurred_at',
     },
-    post_hook=["{{ remember_identity_map() }}"],
+    post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- Page views grouped into visits (a gap of more than var visits__session_gap_minutes starts a
     new one), each with the gap since the contact's visit before: the return-visit patterns

@@ -5,7 +5,7 @@
         'column': 'delivered_at', 'mode': 'contact', 'identity': 'contacts',
         'events_model': 'int_events_unified', 'events_column': 'occurred_at',
     },
-    post_hook=["{{ remember_identity_map() }}"],
+    post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- One row per delivered email (a message to a contact), with whether the person opened it
     (privacy-proxy opens do not count) or clicked, ranked newest first: the streaks, open
