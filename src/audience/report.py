@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -332,11 +331,8 @@ def score_histograms(bins: Sequence[ScoreBin]) -> dict[str, dict[bool, list[int]
 
 
 def _number(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(value)
+    """A float from a DuckDB double or a PostgreSQL numeric (Decimal); 0 for null."""
+    return 0.0 if value is None else float(value)
 
 
 def _count(value: Any) -> int:
