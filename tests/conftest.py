@@ -8,9 +8,11 @@ from datetime import datetime
 import pytest
 from warehouses import (
     FIXTURES,
+    GENERATED_DAYS,
     TINY_AS_OF,
     BuiltWarehouse,
     GeneratedWarehouse,
+    build_days,
     build_warehouse,
     postgres_database,
 )
@@ -50,3 +52,14 @@ def generated_warehouse(tmp_path_factory: pytest.TempPathFactory) -> GeneratedWa
     return GeneratedWarehouse(
         built.target, built.data_dir, built.as_of, path=built.path, manifest=manifest
     )
+
+
+@pytest.fixture(scope="session")
+def generated_history(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """Demo data (150 people, seed 9) built on each of GENERATED_DAYS, on DuckDB: a membership
+    history of four builds (see `build_days` for what it returns)."""
+    from audience.generator import generate
+
+    root = tmp_path_factory.mktemp("generated_history")
+    generate(root / "data", people=150, seed=9, as_of=datetime(2026, 6, 30))
+    return build_days(root, folders=[root / "data"], days=GENERATED_DAYS)

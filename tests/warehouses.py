@@ -139,6 +139,63 @@ def postgres_database() -> Iterator[str]:
         admin.close()
 
 
+# --- membership history: one warehouse built day by day ----------------------------------
+
+#: Jane (tiny fixture) requests a demo on 2026-06-10; a second request lands on 2026-06-25.
+SECOND_REQUEST = (
+    "id,anonymous_id,user_id,event,timestamp,received_at,properties\n"
+    't100,a1,u1,Demo Requested,2026-06-25T09:00:00Z,2026-06-25T09:00:01Z,"{}"\n'
+)
+DAYS = ["2026-06-09", "2026-06-11", "2026-06-14", "2026-06-18", "2026-06-26"]
+#: the day-by-day builds skip the data tests (the other suites run them): models and snapshots
+BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
+
+
+def build_days(root, extra_vars=None, *, folders=None, days=DAYS):
+    """Load the folders (default: the tiny fixture and a later demo request), then build
+    each day in order, the last one twice."""
+    if folders is None:
+        later = root / "later"
+        later.mkdir()
+        (later / "tracks.csv").write_text(SECOND_REQUEST)
+        folders = [FIXTURES / "tiny", later]
+    path = root / "history.duckdb"
+    warehouse = BuiltWarehouse("duckdb", folders[0], datetime.fromisoformat(days[-1]), path=path)
+    memberships: dict[str, set[tuple[str, str]]] = {}
+    snapshot_rows: dict[str, int] = {}
+    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
+        loader = DuckDBWarehouse(path)
+        try:
+            # everything is loaded up front: each build sees only what it knew by its as_of
+            for folder in folders:
+                load_dir(folder, loader)
+        finally:
+            loader.close()
+        for day in [*days, days[-1]]:
+            as_of = datetime.fromisoformat(day)
+            run_dbt(BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)
+            memberships[day] = set(
+                warehouse.query("select contact_key, segment_id from marts.segment_membership")
+            )
+            snapshot_rows[day] = warehouse.scalar(
+                "select count(*) from snapshots.segment_membership_snapshot"
+            )
+    # Jane of the tiny fixture, when she is in the data
+    jane = next(
+        iter(
+            warehouse.query(
+                "select contact_key from marts.identity_map "
+                "where identifier_type = 'user_id' and identifier = 'u1'"
+            )
+        ),
+        (None,),
+    )[0]
+    return warehouse, memberships, snapshot_rows, jane, root
+
+
+GENERATED_DAYS = ["2026-06-10", "2026-06-17", "2026-06-24", "2026-06-30"]
+
+
 @dataclass
 class GeneratedWarehouse(BuiltWarehouse):
     manifest: dict | None = None

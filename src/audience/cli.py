@@ -15,6 +15,7 @@ from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.docs import DocsError, generate_docs
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
+from audience.report import ReportError, write_report
 from audience.syncs import SyncError, SyncRefused, load_config, pull_crm_changes, run_syncs
 from audience.warehouse import TARGETS, connected
 
@@ -64,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     _add_target(check)
+
+    report = commands.add_parser(
+        "report", help="write one self-contained HTML page of charts about the segments"
+    )
+    report.add_argument(
+        "--out", type=Path, help="the HTML file to write (default: <output dir>/report.html)"
+    )
+    report.add_argument("--as-of", help="end the history charts here (default: the latest build)")
+    _add_target(report)
 
     sync = commands.add_parser(
         "sync", help="send what changed to the destinations of syncs.yml (reverse ETL)"
@@ -193,11 +203,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(site.format_line())
     if not checked.success:
         print("\nsyncs not run: the quality gates failed")
+        _write_run_report(args.target)
         return 1
     print()
     with connected(args.target) as warehouse:
         for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True):
             print(synced.format_line())
+    _write_run_report(args.target)
+    return 0
+
+
+def _write_run_report(target: str) -> None:
+    """The run's last step: the HTML report of what it built (and how its checks went)."""
+    with connected(target) as warehouse:
+        written = write_report(warehouse, output_dir() / "report.html")
+    print(f"\n{written.format_line()}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    out = args.out or output_dir() / "report.html"
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    with connected(args.target) as warehouse:
+        written = write_report(warehouse, out, as_of)
+    print(written.format_line())
     return 0
 
 
@@ -312,6 +340,7 @@ COMMANDS = {
     "load": cmd_load,
     "run": cmd_run,
     "check": cmd_check,
+    "report": cmd_report,
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "bench-sync": cmd_bench_sync,
@@ -327,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, DbtError, CheckError, SyncError, DocsError, ValueError) as exc:
+    except (LoadError, DbtError, CheckError, SyncError, DocsError, ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

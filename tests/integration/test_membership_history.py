@@ -7,64 +7,13 @@ import shutil
 from datetime import datetime
 
 import pytest
-from warehouses import FIXTURES, BuiltWarehouse, environment
+from warehouses import BUILD, DAYS, FIXTURES, GENERATED_DAYS, build_days, environment
 
 from audience.dbt import DbtError, run_dbt
 from audience.loader import load_dir
 from audience.warehouse import DuckDBWarehouse
 
 pytestmark = pytest.mark.slow
-
-#: Jane (tiny fixture) requests a demo on 2026-06-10; a second request lands on 2026-06-25.
-SECOND_REQUEST = (
-    "id,anonymous_id,user_id,event,timestamp,received_at,properties\n"
-    't100,a1,u1,Demo Requested,2026-06-25T09:00:00Z,2026-06-25T09:00:01Z,"{}"\n'
-)
-DAYS = ["2026-06-09", "2026-06-11", "2026-06-14", "2026-06-18", "2026-06-26"]
-#: the day-by-day builds skip the data tests (the other suites run them): models and snapshots
-BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
-
-
-def build_days(root, extra_vars=None, *, folders=None, days=DAYS):
-    """Load the folders (default: the tiny fixture and a later demo request), then build
-    each day in order, the last one twice."""
-    if folders is None:
-        later = root / "later"
-        later.mkdir()
-        (later / "tracks.csv").write_text(SECOND_REQUEST)
-        folders = [FIXTURES / "tiny", later]
-    path = root / "history.duckdb"
-    warehouse = BuiltWarehouse("duckdb", folders[0], datetime.fromisoformat(days[-1]), path=path)
-    memberships: dict[str, set[tuple[str, str]]] = {}
-    snapshot_rows: dict[str, int] = {}
-    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        loader = DuckDBWarehouse(path)
-        try:
-            # everything is loaded up front: each build sees only what it knew by its as_of
-            for folder in folders:
-                load_dir(folder, loader)
-        finally:
-            loader.close()
-        for day in [*days, days[-1]]:
-            as_of = datetime.fromisoformat(day)
-            run_dbt(BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)
-            memberships[day] = set(
-                warehouse.query("select contact_key, segment_id from marts.segment_membership")
-            )
-            snapshot_rows[day] = warehouse.scalar(
-                "select count(*) from snapshots.segment_membership_snapshot"
-            )
-    # Jane of the tiny fixture, when she is in the data
-    jane = next(
-        iter(
-            warehouse.query(
-                "select contact_key from marts.identity_map "
-                "where identifier_type = 'user_id' and identifier = 'u1'"
-            )
-        ),
-        (None,),
-    )[0]
-    return warehouse, memberships, snapshot_rows, jane, root
 
 
 def spells(warehouse, contact_key: str, segment_id: str) -> list[tuple]:
@@ -233,18 +182,6 @@ def test_minimum_dwell_time_holds_a_member_who_no_longer_qualifies(history_with_
     warehouse, memberships, _, jane, _ = history_with_dwell
     assert [s[:2] for s in spells(warehouse, jane, "demo_requested")] == [("2026-06-11", None)]
     assert (jane, "demo_requested") in memberships["2026-06-18"]
-
-
-GENERATED_DAYS = ["2026-06-10", "2026-06-17", "2026-06-24", "2026-06-30"]
-
-
-@pytest.fixture(scope="module")
-def generated_history(tmp_path_factory):
-    from audience.generator import generate
-
-    root = tmp_path_factory.mktemp("generated_history")
-    generate(root / "data", people=150, seed=9, as_of=datetime(2026, 6, 30))
-    return build_days(root, folders=[root / "data"], days=GENERATED_DAYS)
 
 
 @pytest.mark.parametrize("day", GENERATED_DAYS)
