@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     _add_target(check)
 
+    explain = commands.add_parser(
+        "explain", help="why a contact is here: identifiers, scores, segments and their history"
+    )
+    explain.add_argument(
+        "contact", metavar="EMAIL|CONTACT_KEY", help="an email, a contact key or another identifier"
+    )
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    _add_target(explain)
+
     sync = commands.add_parser(
         "sync", help="send what changed to the destinations of syncs.yml (reverse ETL)"
     )
@@ -249,6 +258,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if checked.success else 1
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from audience.explain import ContactNotFound, ExplainError, explain_contact, render
+
+    try:
+        explanation = explain_contact(args.target, args.contact)
+    except ContactNotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 1
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(explanation.to_json())
+    else:
+        render(explanation)
+    return 0
+
+
 def cmd_segments(args: argparse.Namespace) -> int:
     from audience.segments import StaleSegmentsError, sync
 
@@ -266,6 +293,7 @@ COMMANDS = {
     "load": cmd_load,
     "run": cmd_run,
     "check": cmd_check,
+    "explain": cmd_explain,
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "bench-sync": cmd_bench_sync,
