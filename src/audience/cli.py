@@ -79,15 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     _add_target(check)
 
-    explain = commands.add_parser(
-        "explain", help="why a contact is here: identifiers, scores, segments and their history"
-    )
-    explain.add_argument(
-        "contact", metavar="EMAIL|CONTACT_KEY", help="an email, a contact key or another identifier"
-    )
-    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
-    _add_target(explain)
-
     sync = commands.add_parser(
         "sync", help="send what changed to the destinations of syncs.yml (reverse ETL)"
     )
@@ -105,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pull.add_argument("--destination", default="crm", help="the CRM destination of syncs.yml")
     _add_target(pull)
+
+    explain = commands.add_parser(
+        "explain", help="why a contact is here: identifiers, scores, segments and their history"
+    )
+    explain.add_argument(
+        "contact", metavar="EMAIL|CONTACT_KEY", help="an email, a contact key or another identifier"
+    )
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    _add_target(explain)
 
     bench_sync = commands.add_parser(
         "bench-sync", help="benchmark the reverse-ETL path (records per second)"
@@ -198,9 +198,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print()
     with connected(args.target) as warehouse:
-        synced_runs = run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter)
-    for synced in synced_runs:
-        print(synced.format_line())
+        for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter):
+            print(synced.format_line())
     return 0
 
 
@@ -236,6 +235,24 @@ def cmd_pull_crm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from audience.explain import ContactNotFound, ExplainError, explain_contact, render
+
+    try:
+        explanation = explain_contact(args.target, args.contact)
+    except ContactNotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 1
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(explanation.to_json())
+    else:
+        render(explanation)
+    return 0
+
+
 def cmd_bench_sync(args: argparse.Namespace) -> int:
     from audience import bench_sync
 
@@ -258,24 +275,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if checked.success else 1
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
-    from audience.explain import ContactNotFound, ExplainError, explain_contact, render
-
-    try:
-        explanation = explain_contact(args.target, args.contact)
-    except ContactNotFound as exc:
-        print(f"not found: {exc}", file=sys.stderr)
-        return 1
-    except ExplainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(explanation.to_json())
-    else:
-        render(explanation)
-    return 0
-
-
 def cmd_segments(args: argparse.Namespace) -> int:
     from audience.segments import StaleSegmentsError, sync
 
@@ -293,9 +292,9 @@ COMMANDS = {
     "load": cmd_load,
     "run": cmd_run,
     "check": cmd_check,
-    "explain": cmd_explain,
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
+    "explain": cmd_explain,
     "bench-sync": cmd_bench_sync,
     "segments": cmd_segments,
 }
@@ -309,11 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # progress of long work: silent under --quiet, lines in logs, a bar on a terminal
     args.progress = progress.for_cli(quiet=args.quiet)
     try:
-        with args.progress:
-            return COMMANDS[args.command](args)
+        return COMMANDS[args.command](args)
     except (LoadError, DbtError, CheckError, SyncError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        args.progress.close()
 
 
 if __name__ == "__main__":

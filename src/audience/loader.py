@@ -210,12 +210,12 @@ def load_dir(
                 warehouse.execute(f"delete from {target} where _source_file = ?", [source_file])
             warehouse.insert_arrow(RAW_SCHEMA, name, batches[name])
             rows = batches[name].num_rows
+            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
             warehouse.execute(
                 f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} values (?, ?, ?, ?)",
                 [name, source_file, rows, loaded_at.replace(tzinfo=None)],
             )
             report.loads.append(TableLoad(name, source_file, rows, "loaded"))
-            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
         warehouse.commit()
     except Exception:
         warehouse.rollback()
