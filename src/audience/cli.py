@@ -6,9 +6,12 @@ import argparse
 import logging
 import sys
 import time
+from argparse import SUPPRESS
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from audience import progress
 from audience import summary as run_summary
 from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
@@ -29,11 +32,23 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
     )
 
 
+QUIET_HELP = "print nothing but errors and the result (no progress lines)"
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: takes --quiet after the command as well as before it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument("-q", "--quiet", action="store_true", default=SUPPRESS, help=QUIET_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audience", description="Behavioral audience warehouse: load, build, summarize."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
 
     generate = commands.add_parser("generate", help="write a realistic demo data set")
     generate.add_argument("out", type=Path, help="folder to write the raw contract files to")
@@ -93,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--destination", default="crm", help="the CRM destination of syncs.yml")
     _add_target(pull)
 
+    explain = commands.add_parser(
+        "explain", help="why a contact is here: identifiers, scores, segments and their history"
+    )
+    explain.add_argument(
+        "contact", metavar="EMAIL|CONTACT_KEY", help="an email, a contact key or another identifier"
+    )
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    _add_target(explain)
+
     bench_sync = commands.add_parser(
         "bench-sync", help="benchmark the reverse-ETL path (records per second)"
     )
@@ -144,6 +168,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         as_of=parse_as_of(args.as_of),
         days=args.days,
         fmt=args.format,
+        progress=args.progress,
     )
     for table, rows in manifest.rows.items():
         print(f"{table:<16} {rows:>12,}")
@@ -156,7 +181,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     with connected(args.target) as warehouse:
-        report = load_dir(args.data, warehouse, replace=args.replace)
+        report = load_dir(args.data, warehouse, replace=args.replace, progress=args.progress)
     print(report.format_table())
     return 0
 
@@ -165,29 +190,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     from audience.generator import generate
 
     as_of = parse_as_of(args.as_of)
+    reporter: progress.Reporter = args.progress
     seconds: dict[str, float] = {}
     data = args.data
     started = time.perf_counter()
     if data is None:
         data = output_dir() / "demo-data"
-        print(f"generating demo data ({args.people:,} people, seed {args.seed}) in {data}")
-        generate(data, people=args.people, seed=args.seed, as_of=as_of)
+        reporter.note(f"generating demo data ({args.people:,} people, seed {args.seed}) in {data}")
+        generate(data, people=args.people, seed=args.seed, as_of=as_of, progress=reporter)
         seconds["generate"] = time.perf_counter() - started
 
     started = time.perf_counter()
     with connected(args.target) as warehouse:
-        report = load_dir(data, warehouse, replace=args.data is None)
-    print(report.format_table())
+        load_dir(data, warehouse, replace=args.data is None, progress=reporter)
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    print(f"building as of {as_of.strftime(AS_OF_FORMAT)} on {args.target}")
-    run_dbt(["build"], target=args.target, as_of=as_of)
+    reporter.note(f"building as of {as_of.strftime(AS_OF_FORMAT)} on {args.target}")
+    run_dbt(["build"], target=args.target, as_of=as_of, progress=reporter)
     seconds["build"] = time.perf_counter() - started
 
     started = time.perf_counter()
     checked = run_checks(args.target, as_of)
     seconds["check"] = time.perf_counter() - started
+    reporter.step(
+        "check",
+        "quality gates",
+        count=len(checked.results),
+        unit="checks",
+        seconds=seconds["check"],
+        detail="passed" if checked.success else f"{len(checked.failures)} failed",
+    )
 
     site = generate_docs(args.target, as_of)
     seconds["docs"] = site.seconds
@@ -207,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print()
     with connected(args.target) as warehouse:
-        for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True):
+        for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter):
             print(synced.format_line())
     _write_run_report(args.target)
     return 0
@@ -232,7 +265,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     with connected(args.target) as warehouse:
         try:
-            runs = run_syncs(warehouse, args.destinations, dry_run=args.dry_run, force=args.force)
+            runs = run_syncs(
+                warehouse,
+                args.destinations,
+                dry_run=args.dry_run,
+                force=args.force,
+                progress=args.progress,
+            )
         except SyncRefused as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 3
@@ -252,6 +291,24 @@ def cmd_pull_crm(args: argparse.Namespace) -> int:
         f"{config.name}: {pulled.pulled} CRM edits since the last pull, "
         f"{pulled.written} written to raw.crm_contacts (watermark {pulled.watermark})"
     )
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from audience.explain import ContactNotFound, ExplainError, explain_contact, render
+
+    try:
+        explanation = explain_contact(args.target, args.contact)
+    except ContactNotFound as exc:
+        print(f"not found: {exc}", file=sys.stderr)
+        return 1
+    except ExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(explanation.to_json())
+    else:
+        render(explanation)
     return 0
 
 
@@ -343,6 +400,7 @@ COMMANDS = {
     "report": cmd_report,
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
+    "explain": cmd_explain,
     "bench-sync": cmd_bench_sync,
     "bench": cmd_bench,
     "segments": cmd_segments,
@@ -352,13 +410,19 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    # progress of long work: silent under --quiet, lines in logs, a bar on a terminal
+    args.progress = progress.for_cli(quiet=args.quiet)
     try:
         return COMMANDS[args.command](args)
     except (LoadError, DbtError, CheckError, SyncError, DocsError, ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        args.progress.close()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from audience.progress import DbtProgress, Reporter
 from audience.project import duckdb_path, project_dir
 
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -62,22 +63,32 @@ def run_dbt(
     as_of: datetime,
     extra_vars: dict[str, Any] | None = None,
     check: bool = True,
+    progress: Reporter | None = None,
 ) -> Any:
     """Invoke dbt and return its result; raise DbtError naming the failures if it failed
-    (unless `check` is false: `dbt source freshness` reports stale sources as a failure)."""
+    (unless `check` is false: `dbt source freshness` reports stale sources as a failure).
+
+    With a `progress` reporter, dbt's own log lines are off (`--quiet`: errors only) and the
+    reporter shows the nodes as they finish instead.
+    """
     from dbt.cli.main import dbtRunner
+
+    tracker = DbtProgress(progress, command) if progress is not None else None
+    invoked = [*command, "--quiet"] if tracker and "--quiet" not in command else list(command)
 
     # profiles.yml reads these; pin them to absolute paths so the working directory is moot
     os.environ["AUDIENCE_DUCKDB_PATH"] = str(duckdb_path())
     os.environ.setdefault("AUDIENCE_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     try:
-        result = dbtRunner().invoke(
-            dbt_args(command, target=target, as_of=as_of, extra_vars=extra_vars)
+        result = dbtRunner(callbacks=[tracker] if tracker is not None else None).invoke(
+            dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars)
         )
     finally:
         if target == "duckdb":
             release_duckdb()
+        if tracker is not None:
+            tracker.finish()
     if result.exception is not None or (check and not result.success):
         raise DbtError(describe_failure(command, result))
     return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,10 +28,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from audience.contract import FILE_FORMATS, RAW_TABLES
+from audience.progress import SILENT, Reporter
 
 DEFAULT_AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 #: People per generation chunk; the output depends on it, so it is a constant.
 CHUNK_PEOPLE = 5_000
+#: The tables written chunk by chunk of people; the CRM, product and intent tables follow.
+EVENT_TABLES = ("pages", "tracks", "identifies", "email_events")
 
 SEC = 1_000
 MIN = 60 * SEC
@@ -2418,11 +2422,12 @@ def generate(
     as_of: datetime = DEFAULT_AS_OF,
     days: int = 365,
     fmt: str = "parquet",
+    progress: Reporter = SILENT,
 ) -> GenerationManifest:
     """Write the ten raw tables for ``people`` people to ``out_dir`` as ``<table>.<fmt>``.
 
     Also writes ``_manifest.json`` (the returned manifest) and ``_truth/identifiers.csv``.
-    Same arguments give byte-identical files.
+    Same arguments give byte-identical files. ``progress`` hears of each chunk of people.
     """
     if fmt not in FILE_FORMATS:
         raise ValueError(f"fmt must be one of {FILE_FORMATS}, not {fmt!r}")
@@ -2444,18 +2449,30 @@ def generate(
         name: _TableWriter(out_dir / f"{name}.{fmt}", table.columns, fmt)
         for name, table in RAW_TABLES.items()
     }
+    events = progress.task("generate", "events", total=world.total, unit="people")
     try:
         for k, lo in enumerate(range(0, world.total, CHUNK_PEOPLE)):
             rng = np.random.default_rng([seed, 1, k])
-            chunk = _Chunk(world, lo, min(lo + CHUNK_PEOPLE, world.total), rng)
+            chunk_end = min(lo + CHUNK_PEOPLE, world.total)
+            chunk = _Chunk(world, lo, chunk_end, rng)
             chunk.run()
-            for name in ("pages", "tracks", "identifies", "email_events"):
+            for name in EVENT_TABLES:
                 table, sort_ms = chunk.tables[name]
                 writers[name].write(_inject(name, table, sort_ms, rng, stats))
             truth.extend(chunk.truth)
             for key, value in chunk.mess.items():
                 mess[key] = mess.get(key, 0) + value
+            events.advance(chunk_end - lo)
+        event_rows = sum(writers[name].rows for name in EVENT_TABLES)
+        events.done(count=event_rows, unit="rows", detail=f"{people:,} people")
+        started = time.perf_counter()
         _crm(world, np.random.default_rng([seed, 2]), writers, stats, truth)
+        progress.step(
+            "generate",
+            "accounts",
+            count=sum(w.rows for n, w in writers.items() if n not in EVENT_TABLES),
+            seconds=time.perf_counter() - started,
+        )
     finally:
         for writer in writers.values():
             writer.close()

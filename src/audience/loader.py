@@ -11,6 +11,7 @@ a message naming the file and the columns.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from audience.contract import FILE_FORMATS, LINEAGE_COLUMNS, RAW_TABLES, RawTable
+from audience.progress import SILENT, Reporter
 from audience.warehouse import Warehouse, quote_ident
 
 log = logging.getLogger(__name__)
@@ -163,11 +165,18 @@ def _ensure_schema(warehouse: Warehouse) -> None:
         _create_raw_table(warehouse, table)
 
 
-def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> LoadReport:
+def load_dir(
+    data_dir: Path,
+    warehouse: Warehouse,
+    *,
+    replace: bool = False,
+    progress: Reporter = SILENT,
+) -> LoadReport:
     """Load every contract file in `data_dir` into the raw schema of `warehouse`.
 
     With `replace`, each provided table is emptied first (a full reload); otherwise rows from
-    other files stay and only the rows of the files being loaded are replaced.
+    other files stay and only the rows of the files being loaded are replaced. `progress`
+    hears of the files read and of each table written.
     """
     files, ignored = discover(data_dir.resolve())
     loaded_at = datetime.now(UTC)
@@ -179,14 +188,16 @@ def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> 
         raise LoadError(f"{data_dir}: no raw contract files found (expected any of {expected})")
 
     # Read and check every file before writing anything.
+    reading = progress.task("read", f"{len(files)} files", total=len(files), unit="files")
     reader = duckdb.connect()
     try:
-        batches = {
-            name: read_contract_file(reader, RAW_TABLES[name], path, loaded_at)
-            for name, path in files.items()
-        }
+        batches: dict[str, pa.Table] = {}
+        for name, path in files.items():
+            batches[name] = read_contract_file(reader, RAW_TABLES[name], path, loaded_at)
+            reading.advance()
     finally:
         reader.close()
+    reading.done(count=sum(batch.num_rows for batch in batches.values()), unit="rows")
 
     _ensure_schema(warehouse)
     warehouse.begin()
@@ -195,6 +206,7 @@ def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> 
             if name not in batches:
                 report.loads.append(TableLoad(name, None, 0, "not_provided"))
                 continue
+            started = time.perf_counter()
             source_file = str(files[name])
             target = f"{RAW_SCHEMA}.{quote_ident(name)}"
             held = f"from {target}" if replace else f"from {target} where _source_file = ?"
@@ -204,6 +216,7 @@ def load_dir(data_dir: Path, warehouse: Warehouse, *, replace: bool = False) -> 
                 warehouse.execute(f"delete {held}", held_params)
             warehouse.insert_arrow(RAW_SCHEMA, name, batches[name])
             rows = batches[name].num_rows
+            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
             warehouse.execute(
                 f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
                 "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "

@@ -45,6 +45,7 @@ import yaml
 from audience.checks import QualityGateError, latest_build_as_of, require_passing_checks
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
+from audience.progress import SILENT, Reporter
 from audience.project import output_dir, project_dir
 from audience.warehouse import Warehouse, postgres_params, quote_ident
 
@@ -450,6 +451,7 @@ def sync_destination(
     as_of: datetime,
     dry_run: bool = False,
     force: bool = False,
+    progress: Reporter = SILENT,
 ) -> SyncRun:
     """One run of one destination: gates, diff, safety, then batches with state advancing."""
     started_at = _now()
@@ -481,6 +483,7 @@ def sync_destination(
 
     assert destination is not None
     counters = {"add": "added", "change": "changed", "remove": "removed"}
+    sending = progress.task("sync", config.name, total=len(changes), unit="records")
     try:
         for batch in _batches(changes, config.batch_size):
             delivery = destination.send(batch)
@@ -496,10 +499,12 @@ def sync_destination(
             }
             record_rejections(warehouse, config, run.run_id, refused)
             run.failed += len(refused)
+            sending.advance(len(batch))
         destination.finish(StateReader(warehouse, config.name))
     except Exception as exc:
         run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"
         run.seconds = time.perf_counter() - started
+        sending.done(count=run.sent, detail="failed")
         _log_run(warehouse, run, started_at)
         raise SyncError(
             f"{config.name}: delivery failed after {run.sent} records were acknowledged "
@@ -509,6 +514,7 @@ def sync_destination(
     if run.failed:
         run.message = f"{run.failed} records rejected; see {STATE_SCHEMA}.rejections"
     run.seconds = time.perf_counter() - started
+    sending.done(count=run.sent, detail=run.status)
     _log_run(warehouse, run, started_at)
     return run
 
@@ -905,8 +911,10 @@ def run_syncs(
     dry_run: bool = False,
     force: bool = False,
     skip_unconfigured: bool = False,
+    progress: Reporter = SILENT,
 ) -> list[SyncRun]:
-    """Run the named destinations (default: all) on the latest build, one after another."""
+    """Run the named destinations (default: all) on the latest build, one after another;
+    `progress` hears of the records each sends."""
     configs = load_config()
     unknown = [n for n in names or [] if n not in configs]
     if unknown:
@@ -926,7 +934,13 @@ def run_syncs(
         try:
             runs.append(
                 sync_destination(
-                    warehouse, config, destination, as_of=as_of, dry_run=dry_run, force=force
+                    warehouse,
+                    config,
+                    destination,
+                    as_of=as_of,
+                    dry_run=dry_run,
+                    force=force,
+                    progress=progress,
                 )
             )
         finally:
