@@ -52,6 +52,7 @@ class SizeResult:
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    slowest_incremental: list[tuple[str, float]] = field(default_factory=list)
     models_built: int = 0
 
     @property
@@ -213,7 +214,9 @@ def run_size(events: int, workdir: Path) -> SizeResult:
     started = time.perf_counter()
     incremental = run_dbt(build, target="duckdb", as_of=AS_OF)
     result.seconds["incremental_build"] = _seconds(started)
-    result.seconds["incremental_snapshots"] = _dbt_timings(incremental)[1]
+    result.slowest_incremental, result.seconds["incremental_snapshots"], _ = _dbt_timings(
+        incremental
+    )
 
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -268,7 +271,8 @@ def run_in_child(events: int, workdir: Path) -> SizeResult:
         code = completed.returncode
         raise RuntimeError(f"the benchmark at {events:,} events failed (exit {code})")
     data = json.loads(out.read_text())
-    data["slowest_models"] = [tuple(item) for item in data["slowest_models"]]
+    for key in ("slowest_models", "slowest_incremental"):
+        data[key] = [tuple(item) for item in data[key]]
     return SizeResult(**data)
 
 
@@ -309,6 +313,8 @@ def format_table(results: list[SizeResult]) -> str:
             f"{r.seconds['load_new']}s); {r.models_built} models; slowest in the full build:"
         )
         lines.extend(f"    {seconds:>8.2f}s  {name}" for name, seconds in r.slowest_models)
+        lines.append("  slowest in the incremental build:")
+        lines.extend(f"    {seconds:>8.2f}s  {name}" for name, seconds in r.slowest_incremental)
     return "\n".join(lines)
 
 

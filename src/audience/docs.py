@@ -51,7 +51,7 @@ def generate_docs(target: str, as_of: datetime, out: Path | None = None) -> Docs
     """Run `dbt docs generate --static` on `target` and copy the site to `out`
     (default `<output>/dbt_docs`)."""
     started = time.perf_counter()
-    run_dbt(["docs", "generate", "--static"], target=target, as_of=as_of)
+    run_dbt(["docs", "generate", "--static", "--quiet"], target=target, as_of=as_of)
     built = project_dir() / "target"
     catalog = json.loads((built / "catalog.json").read_text())
     errors = catalog.get("errors") or []
