@@ -12,7 +12,14 @@ daily as (
 ),
 
 deliveries as (
-    select * from {{ ref('int_email_deliveries') }}
+    -- each contact's deliveries ranked newest first
+    select
+        contact_key,
+        is_opened,
+        row_number() over (
+            partition by contact_key order by delivered_at desc, message_id desc
+        ) as recency_rank
+    from {{ ref('int_email_deliveries') }}
 ),
 
 visits as (

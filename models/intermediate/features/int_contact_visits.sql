@@ -2,14 +2,16 @@
     materialized='incremental',
     incremental_strategy='replace_window',
     incremental_window={
-        'column': 'visit_ended_at', 'mode': 'contact', 'identity': 'contacts',
+        'column': 'visit_ended_at', 'mode': 'key', 'key': 'contact_key', 'identity': 'contacts',
         'events_model': 'int_events_unified', 'events_column': 'occurred_at',
+        'events_filter': "event_source = 'pages'",
     },
     post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- Page views grouped into visits (a gap of more than var visits__session_gap_minutes starts a
     new one), each with the gap since the contact's visit before: the return-visit patterns
-    read it. -#}
+    read it. Incremental: a build replaces the visits of the contacts with a page view in its
+    window, and of the contacts the identity map changed. -#}
 with
 
 page_views as (

@@ -2,14 +2,16 @@
     materialized='incremental',
     incremental_strategy='replace_window',
     incremental_window={
-        'column': 'delivered_at', 'mode': 'contact', 'identity': 'contacts',
+        'column': 'delivered_at', 'mode': 'key', 'key': 'message_id', 'identity': 'contacts',
         'events_model': 'int_events_unified', 'events_column': 'occurred_at',
+        'events_filter': "event_source = 'email_events'",
     },
     post_hook=["{{ remember_build_state(identity=true) }}"],
 ) }}
 {#- One row per delivered email (a message to a contact), with whether the person opened it
-    (privacy-proxy opens do not count) or clicked, ranked newest first: the streaks, open
-    rates and dormant-subscriber rules read it. -#}
+    (privacy-proxy opens do not count) or clicked: the streaks, open rates and
+    dormant-subscriber rules read it. Incremental: a build replaces the messages with an
+    event in its window, and every message of the contacts the identity map changed. -#}
 with
 
 email_events as (
@@ -44,9 +46,6 @@ final as (
         is_opened = 1 or is_clicked = 1 as is_opened,
         is_machine_opened = 1 as is_machine_opened,
         is_clicked = 1 as is_clicked,
-        row_number() over (
-            partition by contact_key order by delivered_at desc, message_id desc
-        ) as recency_rank,
 
         -- timestamps
         delivered_at

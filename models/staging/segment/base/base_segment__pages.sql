@@ -42,33 +42,37 @@ parsed as (
     from source
 ),
 
-category_matches as (
-    -- every pattern a page matches, the lowest priority number first
+path_categories as (
+    -- each distinct path once (a site has far fewer paths than page views): the category of
+    -- the pattern it matches with the lowest priority number
     select
-        parsed._source_file,
-        parsed._source_row_number,
-        page_categories.page_category,
-        page_categories.funnel_stage,
-        row_number() over (
-            partition by parsed._source_file, parsed._source_row_number
-            order by page_categories.priority
-        ) as match_rank
-    from parsed
-    inner join page_categories
-        on parsed.path like page_categories.path_pattern
+        path,
+        page_category,
+        funnel_stage
+    from (
+        select
+            paths.path,
+            page_categories.page_category,
+            page_categories.funnel_stage,
+            row_number() over (
+                partition by paths.path
+                order by page_categories.priority
+            ) as match_rank
+        from (select distinct path from parsed) as paths
+        inner join page_categories
+            on paths.path like page_categories.path_pattern
+    ) as matches
+    where match_rank = 1
 ),
 
 categorized as (
     select
         parsed.*,
-        coalesce(category_matches.page_category, 'other') as page_category,
-        coalesce(category_matches.funnel_stage, 'awareness') as funnel_stage
+        coalesce(path_categories.page_category, 'other') as page_category,
+        coalesce(path_categories.funnel_stage, 'awareness') as funnel_stage
     from parsed
-    left join category_matches
-        on
-            parsed._source_file = category_matches._source_file
-            and parsed._source_row_number = category_matches._source_row_number
-            and category_matches.match_rank = 1
+    left join path_categories
+        on parsed.path = path_categories.path
 ),
 
 validated as (
