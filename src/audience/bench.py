@@ -321,7 +321,14 @@ def format_table(results: list[SizeResult]) -> str:
 def write_results(results: list[SizeResult], out_dir: Path, started_at: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(to_dict(results, started_at), indent=2))
-    (out_dir / "results.txt").write_text(format_table(results) + "\n")
+    m = machine()
+    header = (
+        f"audience bench, started {started_at}\n"
+        f"machine: {m['cpus']} CPUs ({m['cpu'] or 'unknown CPU'}), {m['memory_gib']} GiB RAM, "
+        f"{m['platform']}\nPython {m['python']}, DuckDB {m['duckdb']} "
+        f"({m['duckdb_threads']} threads, memory limit {m['duckdb_memory_limit']})\n\n"
+    )
+    (out_dir / "results.txt").write_text(header + format_table(results) + "\n")
     return out_dir / "results.json"
 
 

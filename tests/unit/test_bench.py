@@ -81,3 +81,6 @@ def test_report_has_every_figure(tmp_path):
     assert data["machine"]["cpus"] >= 1
     assert data["sizes"][0]["incremental_share"] == 0.125
     assert data["sizes"][0]["full_build_to_baseline"] == 100.0
+    text = (tmp_path / "results.txt").read_text()
+    assert text.startswith("audience bench, started 2026-11-29T10:00:00\nmachine: ")
+    assert "1,000,100" in text
