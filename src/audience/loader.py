@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 LOAD_LOG_TABLE = "_load_log"
+#: Rows per batch streamed from a file into the warehouse.
+BATCH_ROWS = 250_000
 
 
 class LoadError(Exception):
@@ -118,10 +120,10 @@ def _column_expression(suffix: str, column: str, file_columns: dict[str, str]) -
     return f"cast({quote_ident(source_name)} as varchar) as {quote_ident(column)}"
 
 
-def read_contract_file(
-    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, loaded_at: datetime
-) -> pa.Table:
-    """Read one file as the contract table's text columns plus lineage columns."""
+def contract_query(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> str:
+    """The query that reads one file as the contract table's text columns plus lineage columns
+    (parameters: the file name and the load time). Reads only the file's columns: a file
+    without a required column is refused here, before anything is written."""
     reader, file_columns = _file_relation(con, path)
     missing = [c for c in table.required if c not in file_columns]
     if missing:
@@ -131,7 +133,7 @@ def read_contract_file(
         )
     suffix = path.name.partition(".")[2]
     selected = ",\n    ".join(_column_expression(suffix, c, file_columns) for c in table.columns)
-    sql = f"""
+    return f"""
         select
             {selected},
             ? as _source_file,
@@ -139,7 +141,23 @@ def read_contract_file(
             cast(? as timestamp) as _loaded_at
         from {reader} as source_file
     """
-    return con.sql(sql, params=[str(path), loaded_at.replace(tzinfo=None)]).to_arrow_table()
+
+
+def read_contract_batches(
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, loaded_at: datetime
+) -> pa.RecordBatchReader:
+    """Stream a file through its contract query, BATCH_ROWS rows at a time: memory stays
+    bounded by the batch, not the file."""
+    params = [str(path), loaded_at.replace(tzinfo=None)]
+    return con.sql(query, params=params).to_arrow_reader(BATCH_ROWS)
+
+
+def read_contract_file(
+    con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, loaded_at: datetime
+) -> pa.Table:
+    """Read one whole file as the contract table's text columns plus lineage columns."""
+    query = contract_query(con, table, path)
+    return read_contract_batches(con, query, path, loaded_at).read_all()
 
 
 def _create_raw_table(warehouse: Warehouse, table: RawTable) -> None:
@@ -165,6 +183,51 @@ def _ensure_schema(warehouse: Warehouse) -> None:
         _create_raw_table(warehouse, table)
 
 
+def _write(
+    warehouse: Warehouse,
+    files: dict[str, Path],
+    queries: dict[str, str],
+    reader: duckdb.DuckDBPyConnection,
+    loaded_at: datetime,
+    replace: bool,
+    report: LoadReport,
+    progress: Reporter,
+) -> None:
+    """Replace each provided table's rows of these files (or all, with `replace`) in one
+    transaction: a file that fails halfway leaves the warehouse as it was."""
+    _ensure_schema(warehouse)
+    warehouse.begin()
+    try:
+        for name in RAW_TABLES:
+            if name not in queries:
+                report.loads.append(TableLoad(name, None, 0, "not_provided"))
+                continue
+            started = time.perf_counter()
+            source_file = str(files[name])
+            target = f"{RAW_SCHEMA}.{quote_ident(name)}"
+            held = f"from {target}" if replace else f"from {target} where _source_file = ?"
+            held_params = [] if replace else [source_file]
+            replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
+            if replaced:
+                warehouse.execute(f"delete {held}", held_params)
+            rows = 0
+            for batch in read_contract_batches(reader, queries[name], files[name], loaded_at):
+                warehouse.insert_arrow(RAW_SCHEMA, name, pa.Table.from_batches([batch]))
+                rows += batch.num_rows
+            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
+            warehouse.execute(
+                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
+                "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
+                "values (?, ?, ?, ?, ?)",
+                [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
+            )
+            report.loads.append(TableLoad(name, source_file, rows, "loaded", replaced))
+        warehouse.commit()
+    except Exception:
+        warehouse.rollback()
+        raise
+
+
 def load_dir(
     data_dir: Path,
     warehouse: Warehouse,
@@ -187,47 +250,18 @@ def load_dir(
         expected = ", ".join(f"{t}.{{{'|'.join(FILE_FORMATS)}}}" for t in RAW_TABLES)
         raise LoadError(f"{data_dir}: no raw contract files found (expected any of {expected})")
 
-    # Read and check every file before writing anything.
-    reading = progress.task("read", f"{len(files)} files", total=len(files), unit="files")
     reader = duckdb.connect()
     try:
-        batches: dict[str, pa.Table] = {}
+        # Check every file's columns before writing anything; then stream each file in.
+        checking = progress.task("check", "columns", total=len(files), unit="files")
+        queries: dict[str, str] = {}
         for name, path in files.items():
-            batches[name] = read_contract_file(reader, RAW_TABLES[name], path, loaded_at)
-            reading.advance()
+            queries[name] = contract_query(reader, RAW_TABLES[name], path)
+            checking.advance()
+        checking.done()
+        _write(warehouse, files, queries, reader, loaded_at, replace, report, progress)
     finally:
         reader.close()
-    reading.done(count=sum(batch.num_rows for batch in batches.values()), unit="rows")
-
-    _ensure_schema(warehouse)
-    warehouse.begin()
-    try:
-        for name in RAW_TABLES:
-            if name not in batches:
-                report.loads.append(TableLoad(name, None, 0, "not_provided"))
-                continue
-            started = time.perf_counter()
-            source_file = str(files[name])
-            target = f"{RAW_SCHEMA}.{quote_ident(name)}"
-            held = f"from {target}" if replace else f"from {target} where _source_file = ?"
-            held_params = [] if replace else [source_file]
-            replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
-            if replaced:
-                warehouse.execute(f"delete {held}", held_params)
-            warehouse.insert_arrow(RAW_SCHEMA, name, batches[name])
-            rows = batches[name].num_rows
-            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
-            warehouse.execute(
-                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
-                "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
-                "values (?, ?, ?, ?, ?)",
-                [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
-            )
-            report.loads.append(TableLoad(name, source_file, rows, "loaded", replaced))
-        warehouse.commit()
-    except Exception:
-        warehouse.rollback()
-        raise
     return report
 
 
