@@ -6,8 +6,8 @@
 
    and filters its input with `where {{ in_incremental_window() }}`. The modes:
 
-   'load' (staging base models; setting 'source'): the window is the raw rows loaded after
-   the newest `_loaded_at` the model holds. When the raw table holds a different number of
+   'load' (staging base models): the window is the raw rows of the model's one source
+   table loaded after the newest `_loaded_at` the model holds. When the raw table holds a different number of
    rows up to that instant than the model (a file was re-loaded, or `load --replace`
    emptied the table), the window is everything: the model is rebuilt from raw in place.
 
@@ -45,7 +45,7 @@
     {%- endif -%}
     {%- set mode = settings.get('mode') -%}
     {%- if mode == 'load' -%}
-        {%- set window = _load_window(settings['column'], source(*settings['source'])) -%}
+        {%- set window = _load_window(settings['column'], _raw_source()) -%}
     {%- else -%}
         {%- set window = _event_window(settings['column']) -%}
     {%- endif -%}
@@ -75,6 +75,20 @@
    whose rows are given: unit tests of these models test the full build). #}
 {% macro _is_incremental_run() -%}
     {{ return(execute and this is not none and model.resource_type == 'model' and is_incremental()) }}
+{%- endmacro %}
+
+{# The one raw source table a staging base model reads. #}
+{% macro _raw_source() -%}
+    {%- set sources = [] -%}
+    {%- for node in model.depends_on.nodes if node.startswith('source.') -%}
+        {%- do sources.append(node) -%}
+    {%- endfor -%}
+    {%- if sources | length != 1 -%}
+        {{ exceptions.raise_compiler_error(this ~ ": an incremental model of mode 'load' reads one "
+            ~ "raw source, not " ~ sources | length) }}
+    {%- endif -%}
+    {%- set node = graph.sources[sources[0]] -%}
+    {{ return(source(node.source_name, node.name)) }}
 {%- endmacro %}
 
 {% macro _load_window(column, raw_relation) -%}

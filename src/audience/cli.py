@@ -7,7 +7,8 @@ import logging
 import sys
 import time
 from argparse import SUPPRESS
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -348,48 +349,47 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    if args.as_of:
-        as_of = parse_as_of(args.as_of)
-    else:
-        with connected(args.target) as warehouse:
-            as_of = latest_build_as_of(warehouse)
-    checked = run_checks(args.target, as_of)
+    checked = run_checks(args.target, _as_of_or_latest_build(args))
     print(checked.to_json() if args.json else checked.format_table())
     return 0 if checked.success else 1
+
+
+def _sync_generated_file(
+    sync: Callable[..., list[str]], stale: type[Exception], check: bool, what: str
+) -> int:
+    """Write (or with `check`, compare) a file generated from its one source of truth."""
+    try:
+        names = sync(check=check)
+    except stale as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(names)} {what}: {', '.join(names)}")
+    return 0
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
     from audience.segments import StaleSegmentsError, sync
 
-    try:
-        names = sync(check=args.check)
-    except StaleSegmentsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{len(names)} segment models: {', '.join(names)}")
-    return 0
+    return _sync_generated_file(sync, StaleSegmentsError, args.check, "segment models")
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    if args.as_of:
-        as_of = parse_as_of(args.as_of)
-    else:
-        with connected(args.target) as warehouse:
-            as_of = latest_build_as_of(warehouse)
-    print(generate_docs(args.target, as_of).format_line())
+    print(generate_docs(args.target, _as_of_or_latest_build(args)).format_line())
     return 0
 
 
 def cmd_exposures(args: argparse.Namespace) -> int:
     from audience.exposures import StaleExposuresError, sync
 
-    try:
-        names = sync(check=args.check)
-    except StaleExposuresError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{len(names)} sync exposures: {', '.join(names)}")
-    return 0
+    return _sync_generated_file(sync, StaleExposuresError, args.check, "sync exposures")
+
+
+def _as_of_or_latest_build(args: argparse.Namespace) -> datetime:
+    """The `--as-of` asked for, else the as_of of the warehouse's latest build."""
+    if args.as_of:
+        return parse_as_of(args.as_of)
+    with connected(args.target) as warehouse:
+        return latest_build_as_of(warehouse)
 
 
 COMMANDS = {

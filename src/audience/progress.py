@@ -96,16 +96,44 @@ class Reporter:
 SILENT = Reporter()
 
 
-class _LineTask(Task):
+class _ReportedTask(Task):
+    """A task that ends with its step line on its reporter."""
+
+    def __init__(
+        self, reporter: Reporter, action: str, subject: str, total: int | None, unit: str
+    ) -> None:
+        self.step_reporter = reporter
+        self.action, self.subject, self.unit = action, subject, unit
+        self.total = total
+        self.started = time.perf_counter()
+        self.finished = False
+
+    def _closing(self) -> None:
+        """What the reporter clears before the step line."""
+
+    def done(self, *, count: int | None = None, unit: str | None = None, detail: str = "") -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self._closing()
+        self.step_reporter.step(
+            self.action,
+            self.subject,
+            count=self.completed if count is None else count,
+            unit=self.unit if unit is None else unit,
+            seconds=time.perf_counter() - self.started,
+            detail=detail,
+        )
+
+
+class _LineTask(_ReportedTask):
     def __init__(
         self, reporter: LineReporter, action: str, subject: str, total: int | None, unit: str
     ) -> None:
+        super().__init__(reporter, action, subject, total, unit)
         self.reporter = reporter
-        self.action, self.subject, self.unit = action, subject, unit
-        self.total = total
-        self.started = self.last_line = time.perf_counter()
+        self.last_line = self.started
         self.tenths = 0
-        self.finished = False
 
     def advance(self, amount: int = 1) -> None:
         with self.reporter.lock:
@@ -125,19 +153,6 @@ class _LineTask(Task):
                     detail=f"{self.completed:,}/{self.total:,} {self.unit} ({tenths * 10}%)",
                 )
             )
-
-    def done(self, *, count: int | None = None, unit: str | None = None, detail: str = "") -> None:
-        if self.finished:
-            return
-        self.finished = True
-        self.reporter.step(
-            self.action,
-            self.subject,
-            count=self.completed if count is None else count,
-            unit=self.unit if unit is None else unit,
-            seconds=time.perf_counter() - self.started,
-            detail=detail,
-        )
 
 
 class LineReporter(Reporter):
@@ -176,15 +191,12 @@ class LineReporter(Reporter):
         return _LineTask(self, action, subject, total, unit)
 
 
-class _RichTask(Task):
+class _RichTask(_ReportedTask):
     def __init__(
         self, reporter: RichReporter, action: str, subject: str, total: int | None, unit: str
     ) -> None:
+        super().__init__(reporter, action, subject, total, unit)
         self.reporter = reporter
-        self.action, self.subject, self.unit = action, subject, unit
-        self.total = total
-        self.started = time.perf_counter()
-        self.finished = False
         self.task_id = reporter.bar.add_task(f"{action} {subject}".strip(), total=total, unit=unit)
 
     def set_total(self, total: int) -> None:
@@ -195,21 +207,10 @@ class _RichTask(Task):
         self.completed += amount
         self.reporter.bar.advance(self.task_id, amount)
 
-    def done(self, *, count: int | None = None, unit: str | None = None, detail: str = "") -> None:
-        if self.finished:
-            return
-        self.finished = True
+    def _closing(self) -> None:
         self.reporter.bar.remove_task(self.task_id)
         if not self.reporter.bar.task_ids:
             self.reporter.close()  # no live bar between tasks: plain prints stay clean
-        self.reporter.step(
-            self.action,
-            self.subject,
-            count=self.completed if count is None else count,
-            unit=self.unit if unit is None else unit,
-            seconds=time.perf_counter() - self.started,
-            detail=detail,
-        )
 
 
 class RichReporter(Reporter):

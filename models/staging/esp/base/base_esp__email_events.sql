@@ -1,12 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_window',
-    post_hook=["{{ remember_build_state() }}"],
-    incremental_window={'column': '_loaded_at', 'mode': 'load', 'source': ['esp', 'email_events']},
-) }}
-{#- Incremental: each build parses only the raw rows loaded since the last one (see
-    macros/incremental/incremental_window.sql). -#}
-
 with
 
 source as (
