@@ -26,7 +26,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +54,8 @@ class SizeResult:
     split_at: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    #: peak resident memory of the process during each step, MB
+    step_rss_mb: dict[str, float] = field(default_factory=dict)
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     slowest_incremental: list[tuple[str, float]] = field(default_factory=list)
     models_built: int = 0
@@ -61,9 +66,55 @@ class SizeResult:
         return self.seconds.get("incremental_build", 0.0) / full if full else 0.0
 
     @property
+    def build_rss_mb(self) -> float:
+        """The peak during the builds (full and incremental), the memory target's measure."""
+        steps = ("full_build", "incremental_build")
+        return max((self.step_rss_mb.get(step, 0.0) for step in steps), default=0.0)
+
+    @property
     def baseline_ratio(self) -> float:
         baseline = self.seconds.get("baseline", 0.0)
         return self.seconds.get("full_build", 0.0) / baseline if baseline else 0.0
+
+
+class PeakMemory:
+    """The peak resident memory of this process during each step (sampled every 0.1 s)."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, float] = {}
+        self._step: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def rss_mb() -> float:
+        status = Path("/proc/self/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            step = self._step
+            if step is not None:
+                self.peaks[step] = max(self.peaks.get(step, 0.0), self.rss_mb())
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self._step = name
+        self.peaks[name] = self.rss_mb()
+        try:
+            yield
+        finally:
+            self.peaks[name] = round(max(self.peaks[name], self.rss_mb()), 1)
+            self._step = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def parse_size(text: str) -> int:
@@ -92,8 +143,11 @@ def split_by_arrival(data: Path, history: Path, new: Path, share: float) -> tupl
 
     history.mkdir(parents=True, exist_ok=True)
     new.mkdir(parents=True, exist_ok=True)
+    from audience.warehouse import limit_memory
+
     con = duckdb.connect()
     con.execute("set timezone = 'UTC'")
+    limit_memory(con)
 
     def arrival(table: str) -> str:
         column = ARRIVAL_COLUMN.get(table, "timestamp")
@@ -162,7 +216,7 @@ def run_size(events: int, workdir: Path) -> SizeResult:
     from audience.dbt import run_dbt
     from audience.generator import generate
     from audience.loader import load_dir
-    from audience.warehouse import DuckDBWarehouse
+    from audience.warehouse import DuckDBWarehouse, limit_memory
 
     people = max(100, math.ceil(events / EVENTS_PER_PERSON))
     result = SizeResult(events_requested=events, people=people)
@@ -176,57 +230,60 @@ def run_size(events: int, workdir: Path) -> SizeResult:
     # DuckDB spills past this; with Python, dbt and Arrow around it, peak RSS stays under 8 GiB
     os.environ.setdefault("AUDIENCE_DUCKDB_MEMORY_LIMIT", BENCH_MEMORY_LIMIT)
     build = ["build", "--exclude-resource-type", "test", "unit_test", "--quiet"]
+    memory = PeakMemory()
 
-    started = time.perf_counter()
-    generate(workdir / "data", people=people, seed=42, as_of=AS_OF)
-    result.seconds["generate"] = _seconds(started)
-    started = time.perf_counter()
-    split_at, result.events, result.new_events = split_by_arrival(
-        workdir / "data", workdir / "history", workdir / "new", NEW_SHARE
-    )
-    result.split_at = split_at
-    shutil.rmtree(workdir / "data")
-    result.seconds["split"] = _seconds(started)
-    history_as_of = datetime.fromisoformat(split_at)
-
-    def load(folder: Path) -> float:
+    @contextmanager
+    def timed(step: str) -> Iterator[None]:
         started = time.perf_counter()
+        with memory.step(step):
+            yield
+        result.seconds[step] = _seconds(started)
+
+    def load(folder: Path) -> None:
         warehouse = DuckDBWarehouse(path)
         try:
             load_dir(folder, warehouse)
         finally:
             warehouse.close()
-        return _seconds(started)
 
-    result.seconds["load"] = load(workdir / "history")
-    started = time.perf_counter()
-    full = run_dbt([*build, "--full-refresh"], target="duckdb", as_of=history_as_of)
-    result.seconds["full_build"] = _seconds(started)
-    result.slowest_models, result.seconds["snapshots"], result.models_built = _dbt_timings(full)
-
-    started = time.perf_counter()
-    checked = run_checks("duckdb", history_as_of, out=workdir / "output")
-    result.seconds["checks"] = _seconds(started)
-    if not checked.success:
-        print(f"  (quality gates failed at {events:,} events; timed anyway)", file=sys.stderr)
-
-    result.seconds["load_new"] = load(workdir / "new")
-    started = time.perf_counter()
-    incremental = run_dbt(build, target="duckdb", as_of=AS_OF)
-    result.seconds["incremental_build"] = _seconds(started)
-    result.slowest_incremental, result.seconds["incremental_snapshots"], _ = _dbt_timings(
-        incremental
-    )
-
-    con = duckdb.connect(str(path), read_only=True)
     try:
-        con.execute("set timezone = 'UTC'")
-        con.execute(f"set threads = {os.environ.get('AUDIENCE_DUCKDB_THREADS', '2')}")
-        started = time.perf_counter()
-        con.execute(f"create temp table baseline as {baseline_query(con)}")
-        result.seconds["baseline"] = _seconds(started)
+        with timed("generate"):
+            generate(workdir / "data", people=people, seed=42, as_of=AS_OF)
+        with timed("split"):
+            split_at, result.events, result.new_events = split_by_arrival(
+                workdir / "data", workdir / "history", workdir / "new", NEW_SHARE
+            )
+            shutil.rmtree(workdir / "data")
+        result.split_at = split_at
+        history_as_of = datetime.fromisoformat(split_at)
+        with timed("load"):
+            load(workdir / "history")
+        with timed("full_build"):
+            full = run_dbt([*build, "--full-refresh"], target="duckdb", as_of=history_as_of)
+        result.slowest_models, result.seconds["snapshots"], result.models_built = _dbt_timings(full)
+        with timed("checks"):
+            checked = run_checks("duckdb", history_as_of, out=workdir / "output")
+        if not checked.success:
+            print(f"  (quality gates failed at {events:,} events; timed anyway)", file=sys.stderr)
+        with timed("load_new"):
+            load(workdir / "new")
+        with timed("incremental_build"):
+            incremental = run_dbt(build, target="duckdb", as_of=AS_OF)
+        result.slowest_incremental, result.seconds["incremental_snapshots"], _ = _dbt_timings(
+            incremental
+        )
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            con.execute("set timezone = 'UTC'")
+            con.execute(f"set threads = {os.environ.get('AUDIENCE_DUCKDB_THREADS', '2')}")
+            limit_memory(con)
+            with timed("baseline"):
+                con.execute(f"create temp table baseline as {baseline_query(con)}")
+        finally:
+            con.close()
     finally:
-        con.close()
+        memory.stop()
+    result.step_rss_mb = dict(memory.peaks)
     result.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 
@@ -285,6 +342,7 @@ def to_dict(results: list[SizeResult], started_at: str) -> dict[str, Any]:
                 **asdict(r),
                 "incremental_share": round(r.incremental_share, 3),
                 "full_build_to_baseline": round(r.baseline_ratio, 1),
+                "build_rss_mb": r.build_rss_mb,
             }
             for r in results
         ],
@@ -294,7 +352,8 @@ def to_dict(results: list[SizeResult], started_at: str) -> dict[str, Any]:
 def format_table(results: list[SizeResult]) -> str:
     header = (
         f"{'events':>12} {'people':>9} {'full build':>11} {'incremental':>12} {'share':>6} "
-        f"{'snapshots':>10} {'checks':>7} {'baseline':>9} {'ratio':>6} {'peak RSS':>9}"
+        f"{'snapshots':>10} {'checks':>7} {'baseline':>9} {'ratio':>6} {'build RSS':>10} "
+        f"{'peak RSS':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
@@ -303,15 +362,20 @@ def format_table(results: list[SizeResult]) -> str:
             f"{r.events:>12,} {r.people:>9,} {s['full_build']:>10.1f}s "
             f"{s['incremental_build']:>11.1f}s {r.incremental_share:>6.1%} "
             f"{s['snapshots']:>9.1f}s {s['checks']:>6.1f}s {s['baseline']:>8.2f}s "
-            f"{r.baseline_ratio:>5.1f}x {r.peak_rss_mb / 1024:>7.2f}GB"
+            f"{r.baseline_ratio:>5.1f}x {r.build_rss_mb / 1024:>8.2f}GB "
+            f"{r.peak_rss_mb / 1024:>7.2f}GB"
         )
     for r in results:
         lines.append("")
         lines.append(
             f"{r.events:,} events: generate {r.seconds['generate']}s, split {r.seconds['split']}s, "
             f"load {r.seconds['load']}s, new events {r.new_events:,} (load "
-            f"{r.seconds['load_new']}s); {r.models_built} models; slowest in the full build:"
+            f"{r.seconds['load_new']}s); {r.models_built} models"
         )
+        if r.step_rss_mb:
+            peaks = ", ".join(f"{step} {mb / 1024:.2f}" for step, mb in r.step_rss_mb.items())
+            lines.append(f"  peak RSS per step (GB): {peaks}")
+        lines.append("  slowest in the full build:")
         lines.extend(f"    {seconds:>8.2f}s  {name}" for name, seconds in r.slowest_models)
         lines.append("  slowest in the incremental build:")
         lines.extend(f"    {seconds:>8.2f}s  {name}" for name, seconds in r.slowest_incremental)

@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 from audience.project import duckdb_path
 
 TARGETS: tuple[str, ...] = ("duckdb", "postgres")
+DEFAULT_DUCKDB_MEMORY_LIMIT = "8GB"
 
 
 def quote_ident(name: str) -> str:
@@ -46,6 +47,13 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hold a DuckDB connection to the warehouse's memory limit (AUDIENCE_DUCKDB_MEMORY_LIMIT,
+    as in profiles.yml): past it DuckDB spills or streams instead of growing."""
+    limit = os.environ.get("AUDIENCE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
+    con.execute(f"set memory_limit = '{limit}'")
+
+
 class DuckDBWarehouse:
     target = "duckdb"
 
@@ -54,6 +62,7 @@ class DuckDBWarehouse:
         self.path = path
         self.con = duckdb.connect(str(path))
         self.con.execute("set TimeZone = 'UTC'")
+        limit_memory(self.con)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.con.execute(sql, list(params))

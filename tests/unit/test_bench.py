@@ -69,13 +69,17 @@ def test_report_has_every_figure(tmp_path):
         seconds={"generate": 3.0, "split": 1.0, "load": 2.0, "full_build": 80.0,
                  "snapshots": 2.0, "checks": 6.0, "load_new": 0.5,
                  "incremental_build": 10.0, "incremental_snapshots": 1.0, "baseline": 0.8},
-        peak_rss_mb=2048.0, slowest_models=[("base_segment__pages", 12.5)], models_built=95,
+        peak_rss_mb=3072.0, step_rss_mb={"generate": 3072.0, "full_build": 2048.0,
+                                         "incremental_build": 1024.0},
+        slowest_models=[("base_segment__pages", 12.5)], models_built=95,
     )  # fmt: skip
     assert result.incremental_share == pytest.approx(0.125)
     assert result.baseline_ratio == pytest.approx(100.0)
     text = bench.format_table([result])
     assert "1,000,100" in text and "12.5%" in text and "100.0x" in text
-    assert "base_segment__pages" in text and "2.00GB" in text
+    assert result.build_rss_mb == 2048.0  # the builds' peak, not the generator's
+    assert "base_segment__pages" in text and "2.00GB" in text and "3.00GB" in text
+    assert "peak RSS per step (GB): generate 3.00, full_build 2.00" in text
     path = bench.write_results([result], tmp_path, "2026-11-29T10:00:00")
     data = json.loads(path.read_text())
     assert data["machine"]["cpus"] >= 1
@@ -84,3 +88,20 @@ def test_report_has_every_figure(tmp_path):
     text = (tmp_path / "results.txt").read_text()
     assert text.startswith("audience bench, started 2026-11-29T10:00:00\nmachine: ")
     assert "1,000,100" in text
+
+
+def test_peak_memory_is_kept_per_step():
+    memory = bench.PeakMemory()
+    try:
+        with memory.step("small"):
+            pass
+        with memory.step("large"):
+            block = bytearray(200 * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])  # touch every page
+            import time
+
+            time.sleep(0.3)
+            del block
+    finally:
+        memory.stop()
+    assert memory.peaks["large"] >= memory.peaks["small"] + 150
