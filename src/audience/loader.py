@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from audience.contract import FILE_FORMATS, LINEAGE_COLUMNS, RAW_TABLES, RawTable
 from audience.progress import SILENT, Reporter
-from audience.warehouse import Warehouse, quote_ident
+from audience.warehouse import DuckDBWarehouse, Warehouse, limit_memory, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _file_relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dic
         reader = (
             f"read_csv({literal}, header = true, all_varchar = true)"
             if suffix == "csv"
-            else f"read_parquet({literal})"
+            else f"read_parquet({literal}, file_row_number = true)"
         )
         names_sql = f"select column_name from (describe select * from {reader})"
     try:
@@ -133,11 +133,15 @@ def contract_query(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) 
         )
     suffix = path.name.partition(".")[2]
     selected = ",\n    ".join(_column_expression(suffix, c, file_columns) for c in table.columns)
+    # Parquet numbers its rows as it streams; other formats are numbered in read order
+    row_number = (
+        "file_row_number + 1" if "file_row_number" in file_columns else "row_number() over ()"
+    )
     return f"""
         select
             {selected},
             ? as _source_file,
-            row_number() over () as _source_row_number,
+            {row_number} as _source_row_number,
             cast(? as timestamp) as _loaded_at
         from {reader} as source_file
     """
@@ -210,10 +214,14 @@ def _write(
             replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
             if replaced:
                 warehouse.execute(f"delete {held}", held_params)
-            rows = 0
-            for batch in read_contract_batches(reader, queries[name], files[name], loaded_at):
-                warehouse.insert_arrow(RAW_SCHEMA, name, pa.Table.from_batches([batch]))
-                rows += batch.num_rows
+            if isinstance(warehouse, DuckDBWarehouse):
+                params = [str(files[name]), loaded_at.replace(tzinfo=None)]
+                rows = warehouse.insert_query(RAW_SCHEMA, name, queries[name], params)
+            else:
+                rows = 0
+                for batch in read_contract_batches(reader, queries[name], files[name], loaded_at):
+                    warehouse.insert_arrow(RAW_SCHEMA, name, pa.Table.from_batches([batch]))
+                    rows += batch.num_rows
             progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
             warehouse.execute(
                 f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
@@ -251,6 +259,7 @@ def load_dir(
         raise LoadError(f"{data_dir}: no raw contract files found (expected any of {expected})")
 
     reader = duckdb.connect()
+    limit_memory(reader)
     try:
         # Check every file's columns before writing anything; then stream each file in.
         checking = progress.task("check", "columns", total=len(files), unit="files")

@@ -70,6 +70,14 @@ class DuckDBWarehouse:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
 
+    def insert_query(self, schema: str, table: str, query: str, params: Sequence[Any]) -> int:
+        """Insert what a query of this connection selects (DuckDB reads files itself, and
+        writes a large insert to disk as it goes); returns the rows inserted."""
+        inserted = self.con.execute(
+            f"insert into {quote_ident(schema)}.{quote_ident(table)} by name {query}", list(params)
+        ).fetchone()
+        return int(inserted[0]) if inserted else 0
+
     def insert_arrow(self, schema: str, table: str, data: pa.Table) -> None:
         self.con.register("_incoming", data)
         try:
