@@ -7,7 +7,7 @@ BIN := .venv/bin
 # dbt's own scratch files go to a throwaway DuckDB file when linting and parsing
 LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb
 
-.PHONY: install run test lint format parse clean dagster bench
+.PHONY: install install-spark run test test-spark lint format parse clean dagster bench
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -19,13 +19,24 @@ $(UV):
 
 install: .venv/.installed
 
+# the optional Spark target: dbt-spark and pyspark (Spark runs on the machine's Java 17)
+.venv/.installed-spark: .venv/.installed
+	$(UV) sync --frozen --compile-bytecode --group spark
+	touch $@
+
+install-spark: .venv/.installed-spark
+
 ## run: the main job on the embedded DuckDB warehouse (demo data, as of now)
 run: install
 	$(BIN)/audience run $(ARGS)
 
-## test: linters, then the whole test suite
+## test: linters, then the whole test suite (but the Spark lane)
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-spark: the Spark lane: the project built on Spark in-process, equal to DuckDB
+test-spark: install-spark
+	$(BIN)/pytest -m spark -s $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests orchestration

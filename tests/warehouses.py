@@ -15,7 +15,12 @@ import pytest
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
-from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, postgres_params
+from audience.warehouse import (
+    DuckDBWarehouse,
+    PostgresWarehouse,
+    SparkWarehouse,
+    postgres_params,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -44,6 +49,9 @@ class BuiltWarehouse:
     database: str | None = None  # the PostgreSQL database
 
     def query(self, sql: str) -> list[tuple]:
+        if self.target == "spark":
+            # the process's one Spark session (its warehouse folder is fixed when it starts)
+            return SparkWarehouse().query(sql)
         if self.target == "postgres":
             warehouse = PostgresWarehouse(self.database)
             try:
@@ -59,6 +67,9 @@ class BuiltWarehouse:
             con.close()
 
     def execute(self, sql: str) -> None:
+        if self.target == "spark":
+            SparkWarehouse().execute(sql)
+            return
         if self.target == "postgres":
             warehouse = PostgresWarehouse(self.database)
             try:
@@ -111,6 +122,22 @@ def build_warehouse(
             warehouse.close()
         run_dbt(["build"], target=target, as_of=as_of)
     return BuiltWarehouse(target, data_dir, as_of, path=path, database=database)
+
+
+def require_spark() -> None:
+    """Skip when the optional Spark group (dbt-spark, pyspark) or Java is missing, except
+    under CI, where that is a failure."""
+    import importlib.util
+    import shutil
+
+    missing = [m for m in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(m) is None]
+    reason = f"not installed: {', '.join(missing)} (`make install-spark`)" if missing else ""
+    if not reason and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        reason = "no Java runtime for Spark"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Spark tests run under CI: {reason}")
+        pytest.skip(reason)
 
 
 @contextmanager

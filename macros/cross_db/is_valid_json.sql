@@ -10,3 +10,7 @@
 {% macro postgres__is_valid_json(expr) -%}
     ({{ target.schema }}.audience_try_jsonb({{ expr }}) is not null)
 {%- endmacro %}
+
+{% macro spark__is_valid_json(expr) -%}
+    (try_parse_json({{ expr }}) is not null)
+{%- endmacro %}

@@ -10,3 +10,7 @@
 {% macro postgres__json_extract_text(expr, key) -%}
     ({{ target.schema }}.audience_try_jsonb({{ expr }}) ->> '{{ key }}')
 {%- endmacro %}
+
+{% macro spark__json_extract_text(expr, key) -%}
+    get_json_object({{ expr }}, '$.{{ key }}')
+{%- endmacro %}

@@ -12,3 +12,9 @@
 {% macro postgres__safe_cast_timestamp(expr) -%}
     ({{ target.schema }}.audience_try_timestamptz({{ expr }}) at time zone 'UTC')
 {%- endmacro %}
+
+{# ANSI mode is off (dbt-spark sets it) and the session is in UTC: ISO-8601 text with an
+   offset becomes its UTC instant, text without one is read as UTC. #}
+{% macro spark__safe_cast_timestamp(expr) -%}
+    try_cast(nullif(trim({{ expr }}), '') as timestamp)
+{%- endmacro %}

@@ -204,22 +204,26 @@
 {%- endmacro %}
 
 {# Post-hook of every incremental model: keep the newest load it has seen and, for the
-   models with setting 'identity' (identity=true), the identity map it applied. #}
+   models with setting 'identity' (identity=true), the identity map it applied. The tables
+   are written one statement at a time (Spark takes no multi-statement SQL). #}
 {% macro remember_build_state(identity=false) -%}
-    {%- set state = _beside_this('build_state') -%}
-    {%- set load_log = _load_log() -%}
-    drop table if exists {{ state }};
-    create table {{ state }} as
-    select
-    {%- if load_log is not none %} max(loaded_at) as last_load_at from {{ load_log }}
-    {%- else %} cast(null as {{ dbt.type_timestamp() }}) as last_load_at
-    {%- endif %}
-    {%- if identity %};
-    {%- set applied = _identity_applied_relation() %}
-    drop table if exists {{ applied }};
-    create table {{ applied }} as
-    select identifier_type, identifier, contact_key from {{ ref('identity_map') }}
-    {%- endif %}
+    {#- ref at parse time too: that is where dbt learns the dependency -#}
+    {%- set identity_map = ref('identity_map') if identity else none -%}
+    {%- if execute -%}
+        {%- set state = _beside_this('build_state') -%}
+        {%- set load_log = _load_log() -%}
+        {%- do run_query('drop table if exists ' ~ state) -%}
+        {%- do run_query('create table ' ~ state ~ ' as select ' ~ (
+            'max(loaded_at) as last_load_at from ' ~ load_log if load_log is not none
+            else 'cast(null as ' ~ dbt.type_timestamp() ~ ') as last_load_at')) -%}
+        {%- if identity -%}
+            {%- set applied = _identity_applied_relation() -%}
+            {%- do run_query('drop table if exists ' ~ applied) -%}
+            {%- do run_query('create table ' ~ applied ~ ' as select identifier_type, '
+                ~ 'identifier, contact_key from ' ~ identity_map) -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as build_state_remembered
 {%- endmacro %}
 
 {# The filter an incremental model puts on its input (true on a full build); `column`: the
@@ -239,6 +243,34 @@
     delete from {{ arg_dict['target_relation'] }} where {{ window['predicate'] }};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{# Spark runs one statement at a time, so this returns the list the incremental
+   materialization of macros/incremental/spark_incremental.sql runs in order. Delta, Iceberg
+   and Hudi tables take DELETE; a plain parquet table has none, so the kept rows and the
+   window's new rows are written to a side table that then overwrites the model's table.
+   The new rows are a table, not a view: a view would read the model after the delete. #}
+{% macro spark__get_incremental_replace_window_sql(arg_dict) -%}
+    {%- set window = incremental_window() -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set file_format = config.get('file_format', default='parquet') -%}
+    {%- if file_format in ['delta', 'iceberg', 'hudi'] -%}
+        {{ return([
+            'delete from ' ~ target ~ ' where ' ~ window['predicate'],
+            'insert into ' ~ target ~ ' (' ~ columns ~ ') select ' ~ columns ~ ' from '
+                ~ arg_dict['temp_relation'],
+        ]) }}
+    {%- endif -%}
+    {%- set rebuilt = _beside_this('dbt_window') -%}
+    {{ return([
+        'drop table if exists ' ~ rebuilt,
+        'create table ' ~ rebuilt ~ ' using ' ~ file_format ~ ' as select ' ~ columns ~ ' from '
+            ~ target ~ ' where not coalesce(' ~ window['predicate'] ~ ', false) union all select '
+            ~ columns ~ ' from ' ~ arg_dict['temp_relation'],
+        'insert overwrite table ' ~ target ~ ' select ' ~ columns ~ ' from ' ~ rebuilt,
+        'drop table if exists ' ~ rebuilt,
+    ]) }}
 {%- endmacro %}
 
 {# The ids a staging base model accepted in earlier builds (none on a full build): a new row

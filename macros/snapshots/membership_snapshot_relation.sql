@@ -6,6 +6,6 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(load_relation(api.Relation.create(
-        database=target.database, schema='snapshots', identifier='segment_membership_snapshot'
+        database=target.get('database'), schema='snapshots', identifier='segment_membership_snapshot'
     ))) }}
 {%- endmacro %}

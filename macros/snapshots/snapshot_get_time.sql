@@ -13,3 +13,7 @@
 {% macro postgres__snapshot_get_time() -%}
     {{ as_of() }}
 {%- endmacro %}
+
+{% macro spark__snapshot_get_time() -%}
+    {{ as_of() }}
+{%- endmacro %}

@@ -53,12 +53,12 @@ final as (
         cast(scores.return_visit_pattern as {{ dbt.type_string() }}) as return_visit_pattern,
 
         -- scores
-        cast(scores.engagement_score as double precision) as engagement_score,
-        cast(scores.engagement_score_30d_ago as double precision) as engagement_score_30d_ago,
+        cast(scores.engagement_score as {{ type_double() }}) as engagement_score,
+        cast(scores.engagement_score_30d_ago as {{ type_double() }}) as engagement_score_30d_ago,
         cast(scores.engagement_trend as {{ dbt.type_string() }}) as engagement_trend,
-        cast(scores.fit_score as double precision) as fit_score,
-        cast(scores.intent_score as double precision) as intent_score,
-        cast(scores.lead_score as double precision) as lead_score,
+        cast(scores.fit_score as {{ type_double() }}) as fit_score,
+        cast(scores.intent_score as {{ type_double() }}) as intent_score,
+        cast(scores.lead_score as {{ type_double() }}) as lead_score,
 
         -- lifecycle
         cast(scores.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,

@@ -80,6 +80,10 @@ def run_dbt(
     os.environ["AUDIENCE_DUCKDB_PATH"] = str(duckdb_path())
     os.environ.setdefault("AUDIENCE_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    if target == "spark":
+        from audience.spark import pin_environment
+
+        pin_environment()
     try:
         result = dbtRunner(callbacks=[tracker] if tracker is not None else None).invoke(
             dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars)

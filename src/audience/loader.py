@@ -165,24 +165,30 @@ def read_contract_file(
 
 
 def _create_raw_table(warehouse: Warehouse, table: RawTable) -> None:
-    text_columns = ", ".join(f"{quote_ident(c)} varchar" for c in table.columns)
+    text = warehouse.text_type
+    text_columns = ", ".join(f"{warehouse.quote(c)} {text}" for c in table.columns)
     warehouse.execute(
-        f"create table if not exists {RAW_SCHEMA}.{quote_ident(table.name)} ("
-        f"{text_columns}, _source_file varchar, _source_row_number bigint, "
-        "_loaded_at timestamp)"
+        f"create table if not exists {RAW_SCHEMA}.{warehouse.quote(table.name)} ("
+        f"{text_columns}, _source_file {text}, _source_row_number bigint, "
+        f"_loaded_at timestamp){warehouse.raw_table_options}"
     )
 
 
 def _ensure_schema(warehouse: Warehouse) -> None:
     warehouse.execute(f"create schema if not exists {RAW_SCHEMA}")
-    warehouse.execute(
-        f"create table if not exists {RAW_SCHEMA}.{LOAD_LOG_TABLE} ("
-        "table_name varchar, source_file varchar, rows_loaded bigint, loaded_at timestamp)"
-    )
-    # rows a load took out (a re-loaded file, --replace): incremental models rebuild after it
-    warehouse.execute(
-        f"alter table {RAW_SCHEMA}.{LOAD_LOG_TABLE} add column if not exists rows_replaced bigint"
-    )
+    text = warehouse.text_type
+    log_table = f"{RAW_SCHEMA}.{LOAD_LOG_TABLE}"
+    # rows_replaced: rows a load took out (a re-loaded file, --replace); incremental models
+    # rebuild after it
+    held = warehouse.column_names(RAW_SCHEMA, LOAD_LOG_TABLE)
+    if held:
+        if "rows_replaced" not in held:
+            warehouse.execute(f"alter table {log_table} add column rows_replaced bigint")
+    else:
+        warehouse.execute(
+            f"create table {log_table} (table_name {text}, source_file {text}, "
+            "rows_loaded bigint, loaded_at timestamp, rows_replaced bigint)"
+        )
     for table in RAW_TABLES.values():
         _create_raw_table(warehouse, table)
 
@@ -208,12 +214,12 @@ def _write(
                 continue
             started = time.perf_counter()
             source_file = str(files[name])
-            target = f"{RAW_SCHEMA}.{quote_ident(name)}"
+            target = f"{RAW_SCHEMA}.{warehouse.quote(name)}"
             held = f"from {target}" if replace else f"from {target} where _source_file = ?"
             held_params = [] if replace else [source_file]
             replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
             if replaced:
-                warehouse.execute(f"delete {held}", held_params)
+                warehouse.delete_rows(RAW_SCHEMA, name, None if replace else source_file)
             if isinstance(warehouse, DuckDBWarehouse):
                 params = [str(files[name]), loaded_at.replace(tzinfo=None)]
                 rows = warehouse.insert_query(RAW_SCHEMA, name, queries[name], params)

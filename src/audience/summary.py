@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from audience.warehouse import Warehouse, quote_ident
+from audience.warehouse import Warehouse
 
 LAYERS: tuple[str, ...] = ("raw", "staging", "intermediate", "segments", "marts", "snapshots")
 
@@ -83,7 +83,7 @@ def collect(warehouse: Warehouse, *, as_of: str) -> RunSummary:
         summary.relations[layer] = {}
     for schema, name in rows:
         (count,) = warehouse.query(
-            f"select count(*) from {quote_ident(schema)}.{quote_ident(name)}"
+            f"select count(*) from {warehouse.quote(schema)}.{warehouse.quote(name)}"
         )[0]
         summary.relations[schema][name] = int(count)
 

@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 
 from audience.project import duckdb_path
 
-TARGETS: tuple[str, ...] = ("duckdb", "postgres")
+TARGETS: tuple[str, ...] = ("duckdb", "postgres", "spark")
 DEFAULT_DUCKDB_MEMORY_LIMIT = "8GB"
 
 
@@ -31,12 +31,28 @@ class Warehouse(Protocol):
     """What the loader and the summary need from a target."""
 
     target: str
+    #: the type of the raw tables' text columns
+    text_type: str
+    #: what follows the column list of a raw table's `create table`
+    raw_table_options: str
+
+    def quote(self, name: str) -> str:
+        """The identifier, quoted for this target."""
+        ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     def insert_arrow(self, schema: str, table: str, data: pa.Table) -> None: ...
+
+    def delete_rows(self, schema: str, table: str, source_file: str | None) -> None:
+        """Take out the rows one file loaded (or every row, for None)."""
+        ...
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        """The table's columns, or [] when there is no such table."""
+        ...
 
     def begin(self) -> None: ...
 
@@ -54,8 +70,39 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"set memory_limit = '{limit}'")
 
 
-class DuckDBWarehouse:
+class _SqlDeletes:
+    """`delete_rows` and `column_names` for the targets with SQL DELETE and an
+    information_schema."""
+
+    def quote(self, name: str) -> str:
+        return quote_ident(name)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        rows = self.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+        return [row[0] for row in rows]
+
+    def delete_rows(self, schema: str, table: str, source_file: str | None) -> None:
+        target = f"{quote_ident(schema)}.{quote_ident(table)}"
+        if source_file is None:
+            self.execute(f"delete from {target}")
+        else:
+            self.execute(f"delete from {target} where _source_file = ?", [source_file])
+
+
+class DuckDBWarehouse(_SqlDeletes):
     target = "duckdb"
+    text_type = "varchar"
+    raw_table_options = ""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,8 +160,10 @@ def postgres_params(dbname: str | None = None) -> dict[str, Any]:
     }
 
 
-class PostgresWarehouse:
+class PostgresWarehouse(_SqlDeletes):
     target = "postgres"
+    text_type = "varchar"
+    raw_table_options = ""
 
     def __init__(self, dbname: str | None = None) -> None:
         import psycopg2
@@ -160,11 +209,75 @@ class PostgresWarehouse:
         self.con.close()
 
 
+class SparkWarehouse:
+    """The Spark target's session (dbt-spark's session method shares it in this process).
+
+    Spark has no transactions: `begin`, `commit` and `rollback` do nothing, and a load that
+    fails halfway is repaired by loading the same files again (each file's rows are one
+    partition of its raw table, replaced whole).
+    """
+
+    target = "spark"
+    text_type = "string"
+    # one partition per source file: re-loading a file replaces its partition
+    raw_table_options = " using parquet partitioned by (_source_file)"
+
+    def __init__(self) -> None:
+        from audience.spark import spark_session
+
+        self.session = spark_session()
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.session.sql(sql, args=list(params) or None).collect()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.sql(sql, args=list(params) or None).collect()]
+
+    def insert_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        name = f"{schema}.{table}"
+        # insertInto matches by position: put the columns in the table's order
+        columns = self.session.table(name).columns
+        self.session.createDataFrame(data.select(columns)).write.insertInto(name)
+
+    def column_names(self, schema: str, table: str) -> list[str]:
+        if not self.session.catalog.tableExists(f"{schema}.{table}"):
+            return []
+        return list(self.session.table(f"{schema}.{table}").columns)
+
+    def delete_rows(self, schema: str, table: str, source_file: str | None) -> None:
+        # plain parquet tables have no DELETE: drop the file's partition, or every row
+        if source_file is None:
+            self.execute(f"truncate table {schema}.{table}")
+            return
+        literal = source_file.replace("\\", "\\\\").replace("'", "\\'")
+        self.execute(
+            f"alter table {schema}.{table} drop if exists partition (_source_file = '{literal}')"
+        )
+
+    def begin(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        # the session outlives this handle: dbt and later commands of the process reuse it
+        pass
+
+
 def connect(target: str) -> Warehouse:
     if target == "duckdb":
         return DuckDBWarehouse(duckdb_path())
     if target == "postgres":
         return PostgresWarehouse()
+    if target == "spark":
+        return SparkWarehouse()
     raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
 
 

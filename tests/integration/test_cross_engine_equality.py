@@ -3,66 +3,15 @@ the same public marts row for row (floating scores within 1e-6)."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 import pytest
+from equality import COMPARED, assert_same_rows
 from warehouses import build_warehouse, postgres_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 AS_OF = datetime(2026, 6, 30)
-
-#: relation -> (key columns, compared columns)
-COMPARED = {
-    "marts.contacts": (
-        ["contact_key"],
-        [
-            "primary_email",
-            "crm_contact_id",
-            "user_id",
-            "company_id",
-            "owner_id",
-            "first_seen_at",
-            "last_activity_at",
-            "recency_bucket",
-            "return_visit_pattern",
-            "engagement_score",
-            "engagement_score_30d_ago",
-            "engagement_trend",
-            "fit_score",
-            "intent_score",
-            "lead_score",
-            "lifecycle_stage",
-            "is_customer",
-            "is_email_suppressed",
-            "email_suppression_reason",
-            "primary_segment_id",
-            "is_identified",
-            "identifier_count",
-            "email_count",
-            "crm_contact_count",
-        ],
-    ),
-    "marts.identity_map": (
-        ["identifier_type", "identifier"],
-        ["contact_key", "canonical_identifier", "resolution", "is_shared_identifier"],
-    ),
-    "marts.segment_membership": (
-        ["contact_key", "segment_id"],
-        ["reason", "qualified_at", "entered_at"],
-    ),
-    "marts.segment_transitions": (
-        ["contact_key", "segment_id", "transition", "transitioned_at"],
-        ["reason_at_entry"],
-    ),
-    "marts.quarantine": (["source_table", "source_row_number"], ["record_id", "quarantine_reason"]),
-    "marts.segments": (["segment_id"], ["member_count", "priority", "audience", "channel"]),
-    "marts.contact_score_signals": (
-        ["contact_key", "signal_type", "signal"],
-        ["events", "engagement_points", "engagement_points_30d_ago", "intent_points"],
-    ),
-}
 
 
 @pytest.fixture(scope="module")
@@ -77,40 +26,7 @@ def both(tmp_path_factory):
         yield duck, pg
 
 
-def normalized(value: object) -> object:
-    if isinstance(value, float):
-        return round(value, 6)
-    if hasattr(value, "is_finite"):  # Decimal
-        return round(float(value), 6)
-    return value
-
-
-def rows_by_key(warehouse, relation: str, keys: list[str], columns: list[str]) -> dict:
-    rows = warehouse.query(f"select {', '.join(keys + columns)} from {relation}")
-    table = {
-        tuple(row[: len(keys)]): tuple(normalized(v) for v in row[len(keys) :]) for row in rows
-    }
-    assert len(table) == len(rows), f"{relation}: key not unique"
-    return table
-
-
-def close(a: tuple, b: tuple) -> bool:
-    for x, y in zip(a, b, strict=True):
-        if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, abs_tol=1e-6):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
 @pytest.mark.parametrize("relation", sorted(COMPARED))
 def test_same_rows_on_duckdb_and_postgres(both, relation):
     duck, pg = both
-    keys, columns = COMPARED[relation]
-    left = rows_by_key(duck, relation, keys, columns)
-    right = rows_by_key(pg, relation, keys, columns)
-    assert set(left) == set(right), f"{relation}: keys differ"
-    differing = {key: (left[key], right[key]) for key in left if not close(left[key], right[key])}
-    assert list(differing.items())[:5] == []
-    assert left, f"{relation} is empty"
+    assert_same_rows(duck, pg, relation)

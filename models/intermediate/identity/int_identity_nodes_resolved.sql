@@ -3,122 +3,30 @@
     their links into connected components; a component larger than the cap is not merged at
     all (over-merging is worse than a missed merge). Anonymous ids never bridge people: each
     joins the person it was first identified as (a shared device keeps its history with its
-    first person). Blocked placeholders are dropped; a shared mailbox joins only its own CRM records. -#}
+    first person). Blocked placeholders are dropped; a shared mailbox joins only its own CRM
+    records. The components come from int_identity_components. -#}
 with
 
-observed as (
-    select * from {{ ref('int_identifiers_observed') }}
-    where block_kind is null or block_kind <> 'invalid'
-),
+{{ identity_graph() }},
 
-links as (
-    select * from {{ ref('int_identity_links_collected') }}
-),
-
-splits as (
-    select * from {{ ref('identity_overrides') }}
-    where override_action = 'split'
-),
-
-nodes as (
-    select
-        observed.node,
-        min(observed.identifier_type) as identifier_type,
-        max(case when observed.block_kind = 'shared' then 1 else 0 end) = 1 as is_shared,
-        max(case when splits.identifier is not null then 1 else 0 end) = 1 as is_split,
-        min(observed.first_seen_at) as first_seen_at
-    from observed
-    left join splits
-        on observed.identifier_type = splits.identifier_type
-            and observed.identifier = splits.identifier
-    group by observed.node
-),
-
-node_links as (
-    -- links between the nodes of their two identifiers
-    select
-        node_a.node as node_a,
-        node_b.node as node_b,
-        links.link_rule,
-        links.first_seen_at
-    from links
-    inner join observed as identifier_a
-        on links.identifier_type_a = identifier_a.identifier_type
-            and links.identifier_a = identifier_a.identifier
-    inner join observed as identifier_b
-        on links.identifier_type_b = identifier_b.identifier_type
-            and links.identifier_b = identifier_b.identifier
-    inner join nodes as node_a on identifier_a.node = node_a.node
-    inner join nodes as node_b on identifier_b.node = node_b.node
-    where
-        node_a.node <> node_b.node
-        and (
-            links.link_rule = 'manual_merge'
-            -- a CRM record of a shared mailbox is that mailbox; only people are kept apart
-            or (links.link_rule = 'crm_record' and not (node_a.is_split or node_b.is_split))
-            or not (node_a.is_shared or node_b.is_shared or node_a.is_split or node_b.is_split)
-        )
-),
-
-known_nodes as (
-    select node from nodes
-    where identifier_type <> 'anonymous_id'
-    union
-    select node_a from node_links
-    where link_rule = 'manual_merge'
-    union
-    select node_b from node_links
-    where link_rule = 'manual_merge'
-),
-
-known_links as (
-    select
-        node_a,
-        node_b
-    from node_links
-    where
-        link_rule = 'manual_merge'
-        or (
-            node_a in (select node from known_nodes)
-            and node_b in (select node from known_nodes)
-        )
-),
-
-{{ connected_components('known_nodes', 'known_links', var('identity__max_iterations'), 'component') }},
-
-unconverged_nodes as (
-    -- nodes whose label still differs from a neighbour's: more iterations are needed
-    select known_links.node_a as node
-    from known_links
-    inner join component_final as label_a on known_links.node_a = label_a.node
-    inner join component_final as label_b on known_links.node_b = label_b.node
-    where label_a.label <> label_b.label
-),
-
-component_sizes as (
-    select
-        label,
-        count(*) as component_size
-    from component_final
-    group by label
+components as (
+    select * from {{ ref('int_identity_components') }}
 ),
 
 known_resolved as (
     select
-        component_final.node,
+        node,
         case
-            when component_sizes.component_size > {{ var('identity__max_identifiers_per_contact') }}
-                then component_final.node
-            else component_final.label
+            when component_size > {{ var('identity__max_identifiers_per_contact') }} then node
+            else component_label
         end as contact_label,
         case
-            when component_sizes.component_size > {{ var('identity__max_identifiers_per_contact') }}
+            when component_size > {{ var('identity__max_identifiers_per_contact') }}
                 then 'over_cap_not_merged'
-            when component_sizes.component_size > 1 then 'merged'
+            when component_size > 1 then 'merged'
             else 'single'
         end as resolution
-    from component_final
-    inner join component_sizes on component_final.label = component_sizes.label
+    from components
 ),
 
 anonymous_links as (
@@ -191,12 +99,13 @@ final as (
         resolved.contact_label,
         resolved.resolution,
         nodes.is_shared,
-        resolved.node not in (select node from unconverged_nodes) as labels_converged,
+        coalesce(components.labels_converged, true) as labels_converged,
 
         -- timestamps
         nodes.first_seen_at
     from resolved
     inner join nodes on resolved.node = nodes.node
+    left join components on resolved.node = components.node
 )
 
 select * from final
