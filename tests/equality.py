@@ -49,6 +49,8 @@ COMPARED = {
     ),
     "marts.quarantine": (["source_table", "source_row_number"], ["record_id", "quarantine_reason"]),
     "marts.segments": (["segment_id"], ["member_count", "priority", "audience", "channel"]),
+    # every segment in one text, in order: a sync's payload hash reads it
+    "marts.export_crm_contacts": (["record_key"], ["crm_contact_id", "segment_list"]),
     "marts.contact_score_signals": (
         ["contact_key", "signal_type", "signal"],
         ["events", "engagement_points", "engagement_points_30d_ago", "intent_points"],
@@ -73,22 +75,31 @@ def rows_by_key(warehouse, relation: str, keys: list[str], columns: list[str]) -
     return table
 
 
-def close(a: tuple, b: tuple) -> bool:
+def close(a: tuple, b: tuple, abs_tol: float = 1e-6) -> bool:
     for x, y in zip(a, b, strict=True):
         if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, abs_tol=1e-6):
+            if not math.isclose(x, y, abs_tol=abs_tol):
                 return False
         elif x != y:
             return False
     return True
 
 
-def assert_same_rows(left_warehouse, right_warehouse, relation: str) -> None:
-    """The relation holds the same keys and, per key, the same values (floats within 1e-6)."""
+def assert_same_rows(left_warehouse, right_warehouse, relation: str, abs_tol: float = 1e-6) -> None:
+    """The relation holds the same keys and, per key, the same values (floats within
+    `abs_tol`)."""
     keys, columns = COMPARED[relation]
     left = rows_by_key(left_warehouse, relation, keys, columns)
     right = rows_by_key(right_warehouse, relation, keys, columns)
-    assert set(left) == set(right), f"{relation}: keys differ"
-    differing = {key: (left[key], right[key]) for key in left if not close(left[key], right[key])}
-    assert list(differing.items())[:5] == []
     assert left, f"{relation} is empty"
+    assert set(left) == set(right), (
+        f"{relation}: keys only left {sorted(set(left) - set(right))[:3]}, "
+        f"only right {sorted(set(right) - set(left))[:3]}"
+    )
+    differing = {
+        key: (left[key], right[key]) for key in left if not close(left[key], right[key], abs_tol)
+    }
+    assert not differing, (
+        f"{relation}: {len(differing)} of {len(left)} rows differ "
+        f"(columns {columns}), e.g. {list(differing.items())[:3]}"
+    )

@@ -6,7 +6,7 @@
 {% materialization incremental, adapter='spark', supported_languages=['sql', 'python'] -%}
     {%- set strategy = config.get('incremental_strategy') or 'append' -%}
     {%- if strategy != 'replace_window' -%}
-        {{ return(dbt_spark.materialization_incremental_spark()) }}
+        {{ return(dbt.materialization_incremental_spark()) }}
     {%- endif -%}
 
     {%- set target_relation = this -%}

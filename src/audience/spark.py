@@ -46,8 +46,6 @@ def spark_conf() -> dict[str, str]:
         "spark.driver.memory": os.environ.get(
             "AUDIENCE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY
         ),
-        # Derby (the local metastore) writes its derby.log beside the metastore
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={warehouse}",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",

@@ -9,6 +9,8 @@ from pathlib import Path
 from audience.warehouse import Warehouse
 
 LAYERS: tuple[str, ...] = ("raw", "staging", "intermediate", "segments", "marts", "snapshots")
+#: tables beside an incremental model (macros/incremental/incremental_window.sql)
+STATE_SUFFIXES: tuple[str, ...] = ("__build_state", "__identity_applied")
 
 
 @dataclass
@@ -73,15 +75,12 @@ class RunSummary:
 
 def collect(warehouse: Warehouse, *, as_of: str) -> RunSummary:
     summary = RunSummary(target=warehouse.target, as_of=as_of)
-    placeholders = ", ".join("?" for _ in LAYERS)
-    rows = warehouse.query(
-        "select table_schema, table_name from information_schema.tables "
-        f"where table_schema in ({placeholders}) order by table_schema, table_name",
-        list(LAYERS),
-    )
+    rows = warehouse.relations(LAYERS)
     for layer in LAYERS:
         summary.relations[layer] = {}
     for schema, name in rows:
+        if name.endswith(STATE_SUFFIXES):
+            continue  # what an incremental model keeps about its last build
         (count,) = warehouse.query(
             f"select count(*) from {warehouse.quote(schema)}.{warehouse.quote(name)}"
         )[0]

@@ -54,6 +54,10 @@ class Warehouse(Protocol):
         """The table's columns, or [] when there is no such table."""
         ...
 
+    def relations(self, schemas: Sequence[str]) -> list[tuple[str, str]]:
+        """(schema, name) of every table and view in these schemas, sorted."""
+        ...
+
     def begin(self) -> None: ...
 
     def commit(self) -> None: ...
@@ -82,6 +86,15 @@ class _SqlDeletes:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def relations(self, schemas: Sequence[str]) -> list[tuple[str, str]]:
+        placeholders = ", ".join("?" for _ in schemas)
+        rows = self.query(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ({placeholders}) order by table_schema, table_name",
+            list(schemas),
+        )
+        return [(schema, name) for schema, name in rows]
 
     def column_names(self, schema: str, table: str) -> list[str]:
         rows = self.query(
@@ -241,6 +254,15 @@ class SparkWarehouse:
         # insertInto matches by position: put the columns in the table's order
         columns = self.session.table(name).columns
         self.session.createDataFrame(data.select(columns)).write.insertInto(name)
+
+    def relations(self, schemas: Sequence[str]) -> list[tuple[str, str]]:
+        # Spark has no information_schema: ask the catalog
+        found = []
+        for schema in schemas:
+            if self.session.catalog.databaseExists(schema):
+                tables = self.session.catalog.listTables(schema)
+                found += [(schema, t.name) for t in tables if not t.isTemporary]
+        return sorted(found)
 
     def column_names(self, schema: str, table: str) -> list[str]:
         if not self.session.catalog.tableExists(f"{schema}.{table}"):

@@ -36,6 +36,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.spark]
 AS_OF = datetime(2026, 6, 30)
 #: the share of events that arrive after the first build
 NEW_SHARE = 0.05
+#: A contact's decayed points can differ in their last bit between the engines (another
+#: summation order, another pow), and a sum that lies on a half of the 4th decimal then
+#: rounds (round_to, 4 places) one way on each: 15 of 2,962 score signals did. Everything
+#: else is equal to 1e-6, as on PostgreSQL.
+ROUNDED_TOLERANCE = 1e-4 + 1e-9
 
 
 def build_in_two_loads(
@@ -89,7 +94,7 @@ def both(tmp_path_factory):
 @pytest.mark.parametrize("relation", sorted(COMPARED))
 def test_same_rows_on_duckdb_and_spark(both, relation):
     duck, spark = both
-    assert_same_rows(duck, spark, relation)
+    assert_same_rows(duck, spark, relation, abs_tol=ROUNDED_TOLERANCE)
 
 
 def test_spark_loses_no_raw_row(both):
@@ -107,3 +112,19 @@ def test_spark_history_spans_both_builds(both):
     held = spark.query(query)[0]
     assert held == duck.query(query)[0]
     assert held[2] == 2, "spells should start in both builds"
+
+
+def test_run_summary_counts_spark_relations(both):
+    """What `audience run --target spark` prints: Spark has no information_schema, so the
+    relations come from its catalog; the incremental models' state tables are left out."""
+    from audience.summary import collect
+
+    duck, spark = both
+    summary = collect(SparkWarehouse(), as_of="2026-06-30 00:00:00")
+    assert summary.relations["marts"]["contacts"] == spark.scalar(
+        "select count(*) from marts.contacts"
+    )
+    assert summary.contacts == duck.scalar("select count(*) from marts.contacts")
+    listed = [name for layer in summary.relations.values() for name in layer]
+    assert "int_events_unified" in listed
+    assert not [name for name in listed if name.endswith(("__build_state", "__identity_applied"))]
