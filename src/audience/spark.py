@@ -75,4 +75,7 @@ def spark_session() -> Any:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in spark_conf().items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    # Spark's WARN lines (metastore settings, task sizes) are noise in a command's output
+    session.sparkContext.setLogLevel(os.environ.get("AUDIENCE_SPARK_LOG_LEVEL", "ERROR"))
+    return session

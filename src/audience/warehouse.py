@@ -74,9 +74,8 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"set memory_limit = '{limit}'")
 
 
-class _SqlDeletes:
-    """`delete_rows` and `column_names` for the targets with SQL DELETE and an
-    information_schema."""
+class _SqlWarehouse:
+    """What DuckDB and PostgreSQL share: quoting, information_schema, SQL DELETE."""
 
     def quote(self, name: str) -> str:
         return quote_ident(name)
@@ -112,7 +111,7 @@ class _SqlDeletes:
             self.execute(f"delete from {target} where _source_file = ?", [source_file])
 
 
-class DuckDBWarehouse(_SqlDeletes):
+class DuckDBWarehouse(_SqlWarehouse):
     target = "duckdb"
     text_type = "varchar"
     raw_table_options = ""
@@ -173,7 +172,7 @@ def postgres_params(dbname: str | None = None) -> dict[str, Any]:
     }
 
 
-class PostgresWarehouse(_SqlDeletes):
+class PostgresWarehouse(_SqlWarehouse):
     target = "postgres"
     text_type = "varchar"
     raw_table_options = ""
