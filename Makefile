@@ -32,11 +32,11 @@ run: install
 
 ## test: linters, then the whole test suite (but the Spark lane)
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=15 $(PYTEST_ARGS)
 
 ## test-spark: the Spark lane: the project built on Spark in-process, equal to DuckDB
 test-spark: install-spark
-	$(BIN)/pytest -m spark -s $(PYTEST_ARGS)
+	$(BIN)/pytest -m spark -s --durations=5 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests orchestration
