@@ -232,12 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     site = generate_docs(args.target, as_of)
     seconds["docs"] = site.seconds
 
-    with connected(args.target) as warehouse:
-        result = run_summary.collect(warehouse, as_of=as_of.strftime(AS_OF_FORMAT))
-    result.seconds = {step: round(secs, 2) for step, secs in seconds.items()}
-    result.write(output_dir() / "run_summary.json")
-    print()
-    print(result.format_text())
+    _write_summary(args.target, as_of, seconds)
     print()
     print(checked.format_table())
     print(site.format_line())
@@ -253,15 +248,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finish_spark_run(as_of: datetime, seconds: dict[str, float], reporter: Any) -> int:
-    """A run on Spark ends with its summary: the quality gates, docs, syncs and report
-    read the warehouse through DuckDB or PostgreSQL connections."""
-    with connected("spark") as warehouse:
+def _write_summary(target: str, as_of: datetime, seconds: dict[str, float]) -> None:
+    """Collect the run summary, write output/run_summary.json and print it."""
+    with connected(target) as warehouse:
         result = run_summary.collect(warehouse, as_of=as_of.strftime(AS_OF_FORMAT))
     result.seconds = {step: round(secs, 2) for step, secs in seconds.items()}
     result.write(output_dir() / "run_summary.json")
     print()
     print(result.format_text())
+
+
+def _finish_spark_run(as_of: datetime, seconds: dict[str, float], reporter: Any) -> int:
+    """A run on Spark ends with its summary: the quality gates, docs, syncs and report
+    read the warehouse through DuckDB or PostgreSQL connections."""
+    _write_summary("spark", as_of, seconds)
     reporter.note("on spark: no quality gates, docs, syncs or report (DuckDB and PostgreSQL)")
     return 0
 

@@ -29,6 +29,7 @@ from warehouses import (
 
 from audience.dbt import parse_as_of, run_dbt
 from audience.loader import load_dir
+from audience.project import duckdb_path
 from audience.warehouse import DuckDBWarehouse, SparkWarehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -49,7 +50,7 @@ def build_in_two_loads(
     """Load the history and `dbt build` as of `first_as_of`; load the new events and build
     models and snapshots as of AS_OF. The environment says where the warehouse is."""
     for folder, as_of, command in ((history, first_as_of, ["build"]), (new, AS_OF, BUILD)):
-        warehouse = SparkWarehouse() if target == "spark" else DuckDBWarehouse(_duckdb_path())
+        warehouse = SparkWarehouse() if target == "spark" else DuckDBWarehouse(duckdb_path())
         try:
             load_dir(folder, warehouse)
         finally:
@@ -58,14 +59,8 @@ def build_in_two_loads(
         run_dbt(command, target=target, as_of=as_of)
         timings[f"{target} {folder.name}"] = time.perf_counter() - started
     return BuiltWarehouse(
-        target, history, AS_OF, path=_duckdb_path() if target == "duckdb" else None
+        target, history, AS_OF, path=duckdb_path() if target == "duckdb" else None
     )
-
-
-def _duckdb_path() -> Path:
-    from audience.project import duckdb_path
-
-    return duckdb_path()
 
 
 @pytest.fixture(scope="module")
