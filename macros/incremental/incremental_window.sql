@@ -273,10 +273,12 @@
     ]) }}
 {%- endmacro %}
 
-{# The ids a staging base model accepted in earlier builds (none on a full build): a new row
-   with one of them is a duplicate. #}
+{# The ids a staging base model accepted in earlier builds and keeps: a new row with one of
+   them is a duplicate. None when the build rebuilds the model from raw (a full build, or an
+   incremental run whose window is everything after a re-load): the rows it held are about to
+   be replaced, so comparing against them would mark every row a duplicate of itself. #}
 {% macro held_good_ids(id_column) -%}
-    {%- if _is_incremental_run() -%}
+    {%- if _is_incremental_run() and not incremental_window()['full'] -%}
         {{ return('select ' ~ id_column ~ ' from ' ~ this ~ ' where quarantine_reason is null') }}
     {%- endif -%}
     {{ return(none) }}

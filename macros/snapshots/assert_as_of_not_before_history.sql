@@ -1,20 +1,18 @@
-{# on-run-start: history is written in as_of time, so a build older than the latest build
-   the membership history holds (an out-of-order backfill) would write it backwards, and
-   would first replace the marts with an older picture. Refuse it before anything runs. #}
+{# on-run-start: on DuckDB and PostgreSQL a build may be as of any instant, before or equal to
+   ones the history holds (macros/snapshots/history_instants.sql sets the value at that
+   instant). Spark's snapshot materialization (spark_snapshot.sql) only appends, so there a
+   build as of an instant the membership history already holds, or one before it, would
+   write history backwards: refuse it before anything runs, and say what to do. #}
 {% macro assert_as_of_not_before_history() -%}
-    {%- if execute -%}
+    {%- if execute and target.type == 'spark' -%}
         {%- set history = membership_snapshot_relation() -%}
-        {%- if history is not none -%}
-            {%- set later = run_query(
-                "select count(*) from " ~ history ~ " where dbt_updated_at > " ~ as_of()
-            ).columns[0].values()[0] | int -%}
-            {%- if later > 0 -%}
-                {{ exceptions.raise_compiler_error(
-                    "Refusing to build as of " ~ var('as_of') ~ ": the membership history already "
-                    ~ "holds history written by a later build. Build days in order; to rewrite the "
-                    ~ "history from an earlier day, rebuild it with dbt snapshot --full-refresh."
-                ) }}
-            {%- endif -%}
+        {%- if history is not none and history_holds_instant_at_or_after_as_of(history) -%}
+            {{ exceptions.raise_compiler_error(
+                "Refusing to build as of " ~ var('as_of') ~ " on Spark: the membership history "
+                ~ "already holds this instant or a later one, and Spark's snapshots only append. "
+                ~ "Build as of a later instant (audience run --as-of ...), or run backfills and "
+                ~ "reruns on DuckDB or PostgreSQL."
+            ) }}
         {%- endif -%}
     {%- endif -%}
     select 1 as as_of_checked

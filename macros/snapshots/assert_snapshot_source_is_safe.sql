@@ -1,6 +1,7 @@
 {# Run before a snapshot with hard_deletes: invalidate. If the source came out empty, or lost
-   more than var snapshots__max_drop_share of the rows the snapshot holds as current (a failed
-   load, a broken upstream), the snapshot would end-date every missing row as if it had left.
+   more than var snapshots__max_drop_share of the rows the snapshot held at the build before
+   this one (a failed load, a broken upstream), the snapshot would end-date every missing row
+   as if it had left.
    Stop with a clear error instead; a genuine mass exit is let through by raising the var. #}
 {% macro assert_snapshot_source_is_safe(source_relation) -%}
     {%- if execute -%}
@@ -8,7 +9,8 @@
         {%- if existing is not none -%}
             {%- set counts = run_query(
                 "select (select count(*) from " ~ source_relation ~ ") as source_rows, "
-                ~ "(select count(*) from " ~ existing ~ " where dbt_valid_to is null) as current_rows"
+                ~ "(select count(*) from " ~ existing ~ " where " ~ history_state_before_as_of()
+                ~ ") as current_rows"
             ) -%}
             {%- set source_rows = counts.columns[0].values()[0] | int -%}
             {%- set current_rows = counts.columns[1].values()[0] | int -%}

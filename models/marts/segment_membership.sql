@@ -71,14 +71,16 @@ profiles as (
 
 open_spells as (
     -- read from the snapshot as it stands before this build's snapshot runs (not a ref: the
-    -- snapshot is downstream of this model); empty on the first build
+    -- snapshot is downstream of this model): the spells of the build before as_of, so a
+    -- rerun or a backfill sees what the first build as of the same instant saw; empty on
+    -- the first build
     {%- if history is not none %}
         select
             contact_key,
             segment_id,
             min(dbt_valid_from) as entered_at
         from {{ history }}
-        where dbt_valid_to is null and dbt_valid_from <= {{ as_of() }}
+        where {{ history_state_before_as_of() }}
         group by contact_key, segment_id
     {%- else %}
         select

@@ -22,7 +22,9 @@ final as (
 
         -- timestamps
         occurred_at,
-        _loaded_at as received_at
+        -- the ESP webhook carries no arrival time: the event counts from when it happened (the
+        -- load time says when a file was copied, never what a past as_of could know)
+        occurred_at as received_at
     from email_events
 )
 

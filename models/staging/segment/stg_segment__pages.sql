@@ -24,7 +24,8 @@ final as (
 
         -- timestamps
         occurred_at,
-        coalesce(received_at, _loaded_at) as received_at
+        -- without a received_at, the moment it happened (never the load time: see DESIGN)
+        coalesce(received_at, occurred_at) as received_at
     from pages
 )
 
