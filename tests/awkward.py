@@ -55,3 +55,66 @@ NUL_FREE_TRACKS = [
 ]
 NUL_FREE_IDENTIFIES = [("i1", "jo@x.com", '{"name":"Jo","plan":"pro"}')]
 NUL_FREE_PAGES = [("p1", "Title"), ("p2", "")]
+
+
+#: Timestamp text as exports spell it (and misspell it), with what staging makes of it on
+#: every engine: the UTC instant, or the quarantine reason.
+AWKWARD_TIMESTAMPS: list[tuple[str, str, str | None, str | None]] = [
+    # (id, timestamp text, occurred_at, quarantine_reason)
+    ("t01", "2026-06-01T09:00:00Z", "2026-06-01 09:00:00", None),
+    ("t02", "2026-06-01 09:00:00", "2026-06-01 09:00:00", None),
+    ("t03", "2026-06-01T09:00:00+02:00", "2026-06-01 07:00:00", None),
+    ("t04", "2026-06-01T09:00:00.250-0530", "2026-06-01 14:30:00.250000", None),
+    ("t05", "2026-06-01", "2026-06-01 00:00:00", None),
+    ("t06", " 2026-06-01t09:00:00 UTC ", "2026-06-01 09:00:00", None),
+    ("t07", "1970-01-01T00:00:00Z", "1970-01-01 00:00:00", None),
+    ("t08", "2026-06-01T24:00:00Z", "2026-06-02 00:00:00", None),
+    # PostgreSQL reads these relative to the wall clock (or as fixed instants): no engine may
+    ("t09", "now", None, "invalid_timestamp"),
+    ("t10", "today", None, "invalid_timestamp"),
+    ("t11", "yesterday", None, "invalid_timestamp"),
+    ("t12", "tomorrow", None, "invalid_timestamp"),
+    ("t13", "epoch", None, "invalid_timestamp"),
+    ("t14", "allballs", None, "invalid_timestamp"),
+    ("t15", "2026-06-01 allballs", None, "invalid_timestamp"),
+    ("t16", "-infinity", None, "invalid_timestamp"),
+    ("t17", "infinity", None, "invalid_timestamp"),
+    # outside the years 1970 to 2200
+    ("t18", "0001-01-01 00:00:00", None, "invalid_timestamp"),
+    ("t19", "1969-12-31T23:59:59Z", None, "invalid_timestamp"),
+    ("t20", "9999-12-31", None, "invalid_timestamp"),
+    ("t21", "2201-01-01T00:00:00Z", None, "invalid_timestamp"),
+    ("t22", "2026-01-01 BC", None, "invalid_timestamp"),
+    ("t23", "2026-01-01 (BC)", None, "invalid_timestamp"),
+    # not a date, or not ISO 8601 (PostgreSQL reads the last three)
+    ("t24", "2026-02-30", None, "invalid_timestamp"),
+    ("t25", "2026-13-01T00:00:00Z", None, "invalid_timestamp"),
+    ("t26", "", None, "invalid_timestamp"),
+    ("t27", "1700000000", None, "invalid_timestamp"),
+    ("t28", "20260601", None, "invalid_timestamp"),
+    ("t29", "June 1, 2026", None, "invalid_timestamp"),
+    # in range but later than received_at by more than the tolerance
+    ("t30", "2199-06-01T00:00:00Z", "2199-06-01 00:00:00", "future_timestamp"),
+    # spellings one engine reads and the other does not (or reads otherwise)
+    ("t31", "2026-6-1T9:00z", "2026-06-01 09:00:00", None),
+    ("t32", "2026-06-01T09:00:00GMT", None, "invalid_timestamp"),
+    ("t33", "2026-06-01T09:00:00 +02:00", None, "invalid_timestamp"),
+    ("t34", "2026-06-01T09:00:00 Z", None, "invalid_timestamp"),
+    ("t35", "2026-06-01T09:00:00.1234567Z", None, "invalid_timestamp"),
+    ("t36", "2026-06-01T09:00:00+25:00", None, "invalid_timestamp"),
+    ("t37", "2026-06-01T09:00:00 Europe/Paris", None, "invalid_timestamp"),
+]
+
+
+def awkward_timestamps_folder(root: Path) -> Path:
+    """A folder with one tracks.csv: one row per AWKWARD_TIMESTAMPS entry."""
+    import csv
+
+    data = root / "awkward_timestamps"
+    data.mkdir()
+    with (data / "tracks.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(TRACKS_HEADER.strip().split(","))
+        for track_id, text, _, _ in AWKWARD_TIMESTAMPS:
+            writer.writerow([track_id, "a1", "", "Signed Up", text, "2026-06-02T09:00:00Z", "{}"])
+    return data

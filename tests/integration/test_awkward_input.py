@@ -5,17 +5,23 @@ The DuckDB side of the loader's cases is tests/unit/test_loader_awkward_input.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from awkward import (
+    AWKWARD_TIMESTAMPS,
     NUL_FREE_IDENTIFIES,
     NUL_FREE_PAGES,
     NUL_FREE_TRACKS,
     TRACKS_HEADER,
+    awkward_timestamps_folder,
     nul_folder,
 )
+from warehouses import TINY_AS_OF, BuiltWarehouse, environment, postgres_database
 
+from audience.dbt import run_dbt
 from audience.loader import LoadError, load_dir
-from audience.warehouse import PostgresWarehouse
+from audience.warehouse import PostgresWarehouse, connect
 
 pytestmark = pytest.mark.postgres
 
@@ -63,3 +69,43 @@ def test_empty_files_on_postgres(pg_database, tmp_path):
         "(1 row taken out: the rows it loaded before)",
         "identifies.jsonl is empty (0 bytes): loaded as 0 rows of raw.identifies",
     ]
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def awkward_timestamps(request, tmp_path_factory) -> Iterator[BuiltWarehouse]:
+    """AWKWARD_TIMESTAMPS loaded and staged (the tracks base model and what it needs)."""
+    root = tmp_path_factory.mktemp("awkward_timestamps")
+    data = awkward_timestamps_folder(root)
+    if request.param == "duckdb":
+        yield stage(BuiltWarehouse("duckdb", data, TINY_AS_OF, path=root / "wh.duckdb"))
+        return
+    with postgres_database() as database:
+        yield stage(BuiltWarehouse("postgres", data, TINY_AS_OF, database=database))
+
+
+def stage(built: BuiltWarehouse) -> BuiltWarehouse:
+    settings = (
+        {"AUDIENCE_DUCKDB_PATH": str(built.path)}
+        if built.target == "duckdb"
+        else {"PGDATABASE": str(built.database)}
+    )
+    with environment(**settings):
+        warehouse = connect(built.target)
+        try:
+            load_dir(built.data_dir, warehouse)
+        finally:
+            warehouse.close()
+        run_dbt(
+            ["build", "--select", "+base_segment__tracks"], target=built.target, as_of=built.as_of
+        )
+    return built
+
+
+def test_awkward_timestamps_are_parsed_or_quarantined_alike_on_every_engine(awkward_timestamps):
+    rows = awkward_timestamps.query(
+        "select track_id, occurred_at, quarantine_reason from staging.base_segment__tracks "
+        "order by track_id"
+    )
+    found = [(i, None if at is None else str(at), reason) for i, at, reason in rows]
+    expected = [(i, at, reason) for i, _, at, reason in AWKWARD_TIMESTAMPS]
+    assert found == expected
