@@ -109,3 +109,48 @@ def test_awkward_timestamps_are_parsed_or_quarantined_alike_on_every_engine(awkw
     found = [(i, None if at is None else str(at), reason) for i, at, reason in rows]
     expected = [(i, at, reason) for i, _, at, reason in AWKWARD_TIMESTAMPS]
     assert found == expected
+
+
+def test_a_full_disk_on_postgres_is_reported_and_nothing_is_loaded(pg_database, tmp_path):
+    import psycopg2
+    import pyarrow as pa
+
+    class FullDisk(PostgresWarehouse):
+        """PostgreSQL out of disk during the tracks COPY; the rollback fails too."""
+
+        def insert_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+            if table == "tracks":
+                raise psycopg2.errors.DiskFull(
+                    'could not extend file "base/16384/16385": No space left on device'
+                )
+            super().insert_arrow(schema, table, data)
+
+        def rollback(self) -> None:
+            raise psycopg2.InterfaceError("connection already closed")
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tracks.csv").write_text(TRACKS_HEADER + "t1,a1,,Signed Up,2026-06-01,,\n")
+    (data / "pages.csv").write_text(
+        "id,anonymous_id,user_id,timestamp,received_at,url,path\np1,a1,,2026-06-01,,/,/\n"
+    )
+    warehouse = FullDisk(pg_database)
+    try:
+        with pytest.raises(LoadError) as error:
+            load_dir(data, warehouse)
+    finally:
+        warehouse.close()
+    assert str(error.value) == (
+        "the warehouse disk is full (No space left on device) while loading tracks.csv; "
+        "nothing was loaded; free space and load again"
+    )
+    assert isinstance(error.value.__cause__, psycopg2.errors.DiskFull)
+    warehouse = PostgresWarehouse(pg_database)
+    try:
+        counts = warehouse.query(
+            "select (select count(*) from raw.pages), (select count(*) from raw.tracks), "
+            "(select count(*) from raw._load_log)"
+        )
+    finally:
+        warehouse.close()
+    assert counts == [(0, 0, 0)]
