@@ -1,6 +1,8 @@
 {# PostgreSQL has no try_cast: two small functions let staging turn bad timestamps and bad
    JSON into nulls (and so into quarantine rows) instead of failing the build. Run from
-   on-run-start; other adapters need nothing. #}
+   on-run-start; other adapters need nothing. safe_cast_timestamp calls the timestamp one only
+   on text of the contract's shape (is_timestamp_text): PostgreSQL's own input also reads
+   'now', 'today', 'epoch', 'infinity' and more, which no other engine does. #}
 {% macro create_udfs() -%}
     {{ return(adapter.dispatch('create_udfs', 'audience')()) }}
 {%- endmacro %}

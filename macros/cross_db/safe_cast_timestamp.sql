@@ -1,8 +1,13 @@
 {# Parses ISO-8601 text (with or without an offset) into a UTC timestamp without time zone,
    or null when the text does not parse: bad timestamps become quarantine rows, not failed
-   builds. Text without an offset is read as UTC. #}
+   builds. Text without an offset is read as UTC. Only text of the contract's shape and years
+   (is_timestamp_text) reaches the engine's parser, trimmed and upper-cased (DuckDB reads
+   neither 't' nor 'z'), so every engine accepts the same values. #}
 {% macro safe_cast_timestamp(expr) -%}
-    {{ return(adapter.dispatch('safe_cast_timestamp', 'audience')(expr)) }}
+    case
+        when {{ is_timestamp_text(expr) }}
+            then {{ adapter.dispatch('safe_cast_timestamp', 'audience')('upper(trim(' ~ expr ~ '))') }}
+    end
 {%- endmacro %}
 
 {% macro default__safe_cast_timestamp(expr) -%}

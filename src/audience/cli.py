@@ -21,7 +21,7 @@ from audience.loader import LoadError, load_dir
 from audience.project import output_dir
 from audience.report import ReportError, write_report
 from audience.syncs import SyncError, SyncRefused, load_config, pull_crm_changes, run_syncs
-from audience.warehouse import TARGETS, connected
+from audience.warehouse import TARGETS, WarehouseBusy, connected
 
 #: the targets of the commands that read marts through SQL of their own (checks, syncs,
 #: reports, explain): Spark builds the project and loads raw files, and stops there
@@ -437,7 +437,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = progress.for_cli(quiet=args.quiet)
     try:
         return COMMANDS[args.command](args)
-    except (LoadError, DbtError, CheckError, SyncError, DocsError, ReportError, ValueError) as exc:
+    except (
+        LoadError,
+        DbtError,
+        CheckError,
+        SyncError,
+        DocsError,
+        ReportError,
+        WarehouseBusy,
+        ValueError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

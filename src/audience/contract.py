@@ -14,6 +14,10 @@ LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_row_number", "_load
 #: The file formats the loader reads, by suffix.
 FILE_FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
 
+#: Columns that hold JSON text (staging parses them; a value that does not parse is
+#: quarantined as malformed_json).
+JSON_COLUMNS: frozenset[str] = frozenset({"properties", "traits"})
+
 
 @dataclass(frozen=True)
 class RawTable:

@@ -14,6 +14,7 @@ from typing import Any
 
 from audience.progress import DbtProgress, Reporter
 from audience.project import duckdb_path, project_dir
+from audience.warehouse import duckdb_lock_conflict
 
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -94,7 +95,12 @@ def run_dbt(
         if tracker is not None:
             tracker.finish()
     if result.exception is not None or (check and not result.success):
-        raise DbtError(describe_failure(command, result))
+        failure = describe_failure(command, result)
+        said = f"{failure}\n{result.exception or ''}"
+        busy = duckdb_lock_conflict(said) if target == "duckdb" else None
+        if busy is not None:
+            raise DbtError(f"dbt {' '.join(command)} could not open the warehouse: {busy}")
+        raise DbtError(failure)
     return result
 
 

@@ -6,10 +6,22 @@ plus the file and row it came from and the load time. Re-loading a file replaces
 that file loaded before, so loading the same folder twice never doubles the data. All files
 are checked before anything is written: a missing required column fails the whole load with
 a message naming the file and the columns.
+
+Awkward input:
+
+- An empty CSV or JSONL file (0 bytes, blank lines only, or a CSV header alone) loads as zero
+  rows for its table, with a warning in the load report. A parquet file of 0 bytes (or one too
+  short to be parquet) is refused, naming the file: it is a truncated export, not an empty one.
+- NUL characters are taken out of every text value (and `\\u0000` escapes out of the JSON
+  columns), on every target alike: PostgreSQL cannot store them in text or jsonb, and the
+  engines must hold the same text.
+- The load is one transaction: when it fails (a full disk, a lost connection) nothing of it
+  is written, and the error raised is the one that stopped it, never a failed rollback's.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from audience.contract import FILE_FORMATS, LINEAGE_COLUMNS, RAW_TABLES, RawTable
+from audience.contract import FILE_FORMATS, JSON_COLUMNS, LINEAGE_COLUMNS, RAW_TABLES, RawTable
 from audience.progress import SILENT, Reporter
 from audience.warehouse import DuckDBWarehouse, Warehouse, limit_memory, quote_ident
 
@@ -42,6 +54,7 @@ class TableLoad:
     rows: int
     status: str  # loaded | not_provided
     replaced: int = 0  # rows of earlier loads this load took out
+    seconds: float = 0.0
 
 
 @dataclass
@@ -49,6 +62,7 @@ class LoadReport:
     target: str
     loads: list[TableLoad] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_loaded(self) -> int:
@@ -62,6 +76,8 @@ class LoadReport:
         lines.append(f"{'total':<16} {self.rows_loaded:>12,}")
         for name in self.ignored_files:
             lines.append(f"ignored: {name} (not a raw contract table)")
+        for warning in self.warnings:
+            lines.append(f"warning: {warning}")
         return "\n".join(lines)
 
 
@@ -89,10 +105,32 @@ def discover(data_dir: Path) -> tuple[dict[str, Path], list[str]]:
     return found, ignored
 
 
+#: Bytes a text file may start with and still hold nothing (a UTF-8 byte order mark, blanks)
+_BLANK_BYTES = b"\xef\xbb\xbf \t\r\n"
+
+
+def is_blank_file(path: Path) -> bool:
+    """True for a file of 0 bytes, or of nothing but blanks (and a byte order mark)."""
+    size = path.stat().st_size
+    if size > 4096:
+        return False
+    return not path.read_bytes().strip(_BLANK_BYTES)
+
+
+def _first_line(exc: Exception) -> str:
+    """An error's first line (DuckDB adds the SQL it was running below it)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _file_relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
     """A SQL source over the file, and its column names (lower-cased -> as written)."""
     literal = "'" + str(path).replace("'", "''") + "'"
     suffix = path.name.partition(".")[2]
+    if suffix == "parquet" and path.stat().st_size == 0:
+        raise LoadError(
+            f"{path.name}: the file is empty (0 bytes), so not a parquet file: it looks "
+            "truncated (an interrupted export or copy); export it again"
+        )
     if suffix == "jsonl":
         # Objects keep their JSON text (traits, properties) instead of becoming structs.
         reader = f"(select json from read_ndjson_objects({literal}))"
@@ -107,8 +145,25 @@ def _file_relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dic
     try:
         names = [row[0] for row in con.execute(names_sql).fetchall()]
     except duckdb.Error as exc:
-        raise LoadError(f"{path.name}: cannot be read as {suffix} ({exc})") from exc
+        if suffix == "parquet":
+            raise LoadError(
+                f"{path.name}: not a valid parquet file, it may be truncated (an interrupted "
+                f"export or copy): {_first_line(exc)}"
+            ) from exc
+        raise LoadError(f"{path.name}: cannot be read as {suffix} ({_first_line(exc)})") from exc
     return reader, {name.lower().lstrip("\ufeff"): name for name in names}
+
+
+#: JSON's escape of a NUL character (a pair of backslashes is matched first, and kept, so an
+#: escaped backslash followed by "u0000" is left alone)
+_JSON_NUL_ESCAPE = r"regexp_replace({}, '(\\\\)|\\u0000', '\1', 'g')"
+
+
+def _without_nul(expression: str, column: str) -> str:
+    """The text value without NUL characters (PostgreSQL cannot store them in text), and in a
+    JSON column without `\\u0000` escapes (PostgreSQL's jsonb refuses them)."""
+    stripped = f"replace({expression}, chr(0), '')"
+    return _JSON_NUL_ESCAPE.format(stripped) if column in JSON_COLUMNS else stripped
 
 
 def _column_expression(suffix: str, column: str, file_columns: dict[str, str]) -> str:
@@ -116,22 +171,42 @@ def _column_expression(suffix: str, column: str, file_columns: dict[str, str]) -
         return f"cast(null as varchar) as {quote_ident(column)}"
     source_name = file_columns[column]
     if suffix == "jsonl":
-        return f"json_extract_string(json, '$.\"{source_name}\"') as {quote_ident(column)}"
-    return f"cast({quote_ident(source_name)} as varchar) as {quote_ident(column)}"
+        value = f"json_extract_string(json, '$.\"{source_name}\"')"
+    else:
+        value = f"cast({quote_ident(source_name)} as varchar)"
+    return f"{_without_nul(value, column)} as {quote_ident(column)}"
+
+
+def _empty_query(table: RawTable) -> str:
+    """The contract query of an empty file: the table's columns, no rows (same parameters)."""
+    columns = ",\n    ".join(f"cast(null as varchar) as {quote_ident(c)}" for c in table.columns)
+    return f"""
+        select
+            {columns},
+            ? as _source_file,
+            cast(null as bigint) as _source_row_number,
+            cast(? as timestamp) as _loaded_at
+        where false
+    """
 
 
 def contract_query(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) -> str:
     """The query that reads one file as the contract table's text columns plus lineage columns
     (parameters: the file name and the load time). Reads only the file's columns: a file
-    without a required column is refused here, before anything is written."""
+    without a required column is refused here, before anything is written. An empty CSV or
+    JSONL file reads as no rows."""
+    suffix = path.name.partition(".")[2]
+    if suffix != "parquet" and is_blank_file(path):
+        return _empty_query(table)
     reader, file_columns = _file_relation(con, path)
+    if not file_columns and suffix == "jsonl" and _count(con, reader) == 0:
+        return _empty_query(table)
     missing = [c for c in table.required if c not in file_columns]
     if missing:
         raise LoadError(
             f"{path.name}: missing required column(s) {', '.join(missing)} for raw table "
             f"{table.name!r} (required: {', '.join(table.required)})"
         )
-    suffix = path.name.partition(".")[2]
     selected = ",\n    ".join(_column_expression(suffix, c, file_columns) for c in table.columns)
     # Parquet numbers its rows as it streams; other formats are numbered in read order
     row_number = (
@@ -145,6 +220,11 @@ def contract_query(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path) 
             cast(? as timestamp) as _loaded_at
         from {reader} as source_file
     """
+
+
+def _count(con: duckdb.DuckDBPyConnection, reader: str) -> int:
+    row = con.execute(f"select count(*) from {reader} as source_file").fetchone()
+    return int(row[0]) if row else 0
 
 
 def read_contract_batches(
@@ -205,41 +285,120 @@ def _write(
 ) -> None:
     """Replace each provided table's rows of these files (or all, with `replace`) in one
     transaction: a file that fails halfway leaves the warehouse as it was."""
-    _ensure_schema(warehouse)
-    warehouse.begin()
+    loading = "the raw schema"
     try:
-        for name in RAW_TABLES:
-            if name not in queries:
-                report.loads.append(TableLoad(name, None, 0, "not_provided"))
-                continue
-            started = time.perf_counter()
-            source_file = str(files[name])
-            target = f"{RAW_SCHEMA}.{warehouse.quote(name)}"
-            held = f"from {target}" if replace else f"from {target} where _source_file = ?"
-            held_params = [] if replace else [source_file]
-            replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
-            if replaced:
-                warehouse.delete_rows(RAW_SCHEMA, name, None if replace else source_file)
-            if isinstance(warehouse, DuckDBWarehouse):
-                params = [str(files[name]), loaded_at.replace(tzinfo=None)]
-                rows = warehouse.insert_query(RAW_SCHEMA, name, queries[name], params)
-            else:
-                rows = 0
-                for batch in read_contract_batches(reader, queries[name], files[name], loaded_at):
-                    warehouse.insert_arrow(RAW_SCHEMA, name, pa.Table.from_batches([batch]))
-                    rows += batch.num_rows
-            progress.step("load", name, count=rows, seconds=time.perf_counter() - started)
-            warehouse.execute(
-                f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
-                "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
-                "values (?, ?, ?, ?, ?)",
-                [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
-            )
-            report.loads.append(TableLoad(name, source_file, rows, "loaded", replaced))
-        warehouse.commit()
-    except Exception:
-        warehouse.rollback()
+        _ensure_schema(warehouse)
+        warehouse.begin()
+        try:
+            for name in RAW_TABLES:
+                if name not in queries:
+                    report.loads.append(TableLoad(name, None, 0, "not_provided"))
+                    continue
+                loading = files[name].name
+                report.loads.append(
+                    _write_table(
+                        warehouse, name, files[name], queries[name], reader, loaded_at, replace
+                    )
+                )
+                progress.step(
+                    "load", name, count=report.loads[-1].rows, seconds=report.loads[-1].seconds
+                )
+            loading = "the load (commit)"
+            warehouse.commit()
+        except BaseException as exc:
+            _rollback(warehouse, exc)
+            raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise LoadError(
+                f"the warehouse disk is full (No space left on device) while loading {loading}; "
+                "nothing was loaded; free space and load again"
+            ) from exc
         raise
+
+
+def _write_table(
+    warehouse: Warehouse,
+    name: str,
+    path: Path,
+    query: str,
+    reader: duckdb.DuckDBPyConnection,
+    loaded_at: datetime,
+    replace: bool,
+) -> TableLoad:
+    """Replace one table's rows of this file (or all its rows, with `replace`) by the file's."""
+    started = time.perf_counter()
+    source_file = str(path)
+    target = f"{RAW_SCHEMA}.{warehouse.quote(name)}"
+    held = f"from {target}" if replace else f"from {target} where _source_file = ?"
+    held_params = [] if replace else [source_file]
+    replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
+    if replaced:
+        warehouse.delete_rows(RAW_SCHEMA, name, None if replace else source_file)
+    if isinstance(warehouse, DuckDBWarehouse):
+        params = [source_file, loaded_at.replace(tzinfo=None)]
+        rows = warehouse.insert_query(RAW_SCHEMA, name, query, params)
+    else:
+        rows = 0
+        for batch in read_contract_batches(reader, query, path, loaded_at):
+            warehouse.insert_arrow(RAW_SCHEMA, name, pa.Table.from_batches([batch]))
+            rows += batch.num_rows
+    warehouse.execute(
+        f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
+        "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
+        "values (?, ?, ?, ?, ?)",
+        [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
+    )
+    seconds = time.perf_counter() - started
+    return TableLoad(name, source_file, rows, "loaded", replaced, seconds=seconds)
+
+
+def _rollback(warehouse: Warehouse, cause: BaseException) -> None:
+    """Roll the load back; a rollback that fails too (a full disk often fails both) is logged,
+    never raised: the caller re-raises the error that stopped the load. Nothing was committed
+    either way."""
+    try:
+        warehouse.rollback()
+    except Exception:
+        log.warning(
+            "the rollback after %s failed as well (nothing was committed)",
+            _first_line(cause) if isinstance(cause, Exception) else type(cause).__name__,
+            exc_info=True,
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when the error (or one it came from) says the disk is full: an OSError ENOSPC,
+    DuckDB's IO error with the OS's message, PostgreSQL's disk_full (SQLSTATE 53100)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if getattr(current, "pgcode", None) == "53100":
+            return True
+        if "no space left on device" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _empty_file_warnings(report: LoadReport, replace: bool) -> None:
+    """One warning per provided file that loaded no rows: an empty export is legal, and
+    easy to miss."""
+    for load in report.loads:
+        if load.status != "loaded" or load.rows:
+            continue
+        path = Path(load.source_file or "")
+        empty = "is empty (0 bytes)" if path.stat().st_size == 0 else "has no rows"
+        warning = f"{path.name} {empty}: loaded as 0 rows of raw.{load.table}"
+        if load.replaced:
+            taken = "every row of the table" if replace else "the rows it loaded before"
+            rows = "row" if load.replaced == 1 else "rows"
+            warning += f" ({load.replaced:,} {rows} taken out: {taken})"
+        report.warnings.append(warning)
+        log.warning("%s", warning)
 
 
 def load_dir(
@@ -277,6 +436,7 @@ def load_dir(
         _write(warehouse, files, queries, reader, loaded_at, replace, report, progress)
     finally:
         reader.close()
+    _empty_file_warnings(report, replace)
     return report
 
 

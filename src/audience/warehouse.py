@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,52 @@ from audience.project import duckdb_path
 
 TARGETS: tuple[str, ...] = ("duckdb", "postgres", "spark")
 DEFAULT_DUCKDB_MEMORY_LIMIT = "8GB"
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the DuckDB warehouse file (DuckDB allows one process per file)."""
+
+    def __init__(self, path: str, pid: int | None, program: str | None) -> None:
+        self.path = path
+        self.pid = pid
+        self.program = program
+        holder = f"PID {pid}" if pid is not None else "another process"
+        if program:
+            holder += f", {program}"
+        super().__init__(
+            f"the DuckDB warehouse {path} is in use by another process ({holder}); DuckDB lets "
+            "one process at a time open the file: wait for that process to finish (another "
+            "audience or dbt run), or close the program holding the file (a BI tool, a "
+            "notebook), then run again"
+        )
+
+
+_LOCK_FILE = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"')
+_LOCK_HOLDER = re.compile(
+    r"Conflicting lock is held in (?P<program>.+?)(?: by user \S+)? \(PID (?P<pid>\d+)\)"
+)
+
+
+def duckdb_lock_conflict(message: str) -> WarehouseBusy | None:
+    """The WarehouseBusy error a DuckDB "Could not set lock on file" message describes, or None
+    for any other message."""
+    found = _LOCK_FILE.search(message)
+    if found is None:
+        return None
+    holder = _LOCK_HOLDER.search(message)
+    pid = int(holder["pid"]) if holder else None
+    return WarehouseBusy(found["path"], pid, holder["program"].strip() if holder else None)
+
+
+def connect_duckdb(path: Path, **options: Any) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, with a WarehouseBusy error naming the process that holds the file."""
+    try:
+        return duckdb.connect(str(path), **options)
+    except duckdb.IOException as exc:
+        busy = duckdb_lock_conflict(str(exc))
+        if busy is None:
+            raise
+        raise busy from exc
 
 
 def quote_ident(name: str) -> str:
@@ -119,7 +166,7 @@ class DuckDBWarehouse(_SqlWarehouse):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = duckdb.connect(str(path))
+        self.con = connect_duckdb(path)
         self.con.execute("set TimeZone = 'UTC'")
         limit_memory(self.con)
 
