@@ -3,7 +3,9 @@
 One file per raw table, named `<table>.parquet`, `<table>.csv` or `<table>.jsonl`. Every
 contract column is landed as text (missing optional columns as nulls, extra columns ignored),
 plus the file and row it came from and the load time. Re-loading a file replaces the rows
-that file loaded before, so loading the same folder twice never doubles the data. All files
+that file loaded before, so loading the same folder twice never doubles the data; a file whose
+bytes (SHA-256) are those of its last load, with every row still in raw, is left as it is
+(`unchanged`): no new load time, so nothing downstream takes it for new data. All files
 are checked before anything is written: a missing required column fails the whole load with
 a message naming the file and the columns.
 
@@ -22,6 +24,7 @@ Awkward input:
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -52,7 +55,7 @@ class TableLoad:
     table: str
     source_file: str | None
     rows: int
-    status: str  # loaded | not_provided
+    status: str  # loaded | unchanged (the same content was loaded last time) | not_provided
     replaced: int = 0  # rows of earlier loads this load took out
     seconds: float = 0.0
 
@@ -72,6 +75,8 @@ class LoadReport:
         lines = [f"{'table':<16} {'rows':>12}  source"]
         for load in self.loads:
             source = load.source_file or "(not provided: empty table)"
+            if load.status == "unchanged":
+                source += " (unchanged since its last load: nothing written)"
             lines.append(f"{load.table:<16} {load.rows:>12,}  {source}")
         lines.append(f"{'total':<16} {self.rows_loaded:>12,}")
         for name in self.ignored_files:
@@ -260,14 +265,16 @@ def _ensure_schema(warehouse: Warehouse) -> None:
     log_table = f"{RAW_SCHEMA}.{LOAD_LOG_TABLE}"
     # rows_replaced: rows a load took out (a re-loaded file, --replace); incremental models
     # rebuild after it
+    # file_sha256: the content loaded, so loading the same file again changes nothing
     held = warehouse.column_names(RAW_SCHEMA, LOAD_LOG_TABLE)
     if held:
-        if "rows_replaced" not in held:
-            warehouse.execute(f"alter table {log_table} add column rows_replaced bigint")
+        for column, kind in (("rows_replaced", "bigint"), ("file_sha256", text)):
+            if column not in held:
+                warehouse.execute(f"alter table {log_table} add column {column} {kind}")
     else:
         warehouse.execute(
             f"create table {log_table} (table_name {text}, source_file {text}, "
-            "rows_loaded bigint, loaded_at timestamp, rows_replaced bigint)"
+            f"rows_loaded bigint, loaded_at timestamp, rows_replaced bigint, file_sha256 {text})"
         )
     for table in RAW_TABLES.values():
         _create_raw_table(warehouse, table)
@@ -333,6 +340,12 @@ def _write_table(
     held = f"from {target}" if replace else f"from {target} where _source_file = ?"
     held_params = [] if replace else [source_file]
     replaced = warehouse.query(f"select count(*) {held}", held_params)[0][0]
+    fingerprint = file_sha256(path)
+    if not replace and _already_loaded(warehouse, name, source_file, fingerprint, replaced):
+        # the same bytes are in raw already: re-stamping them would only make every
+        # incremental model rebuild and every new-event sensor fire
+        seconds = time.perf_counter() - started
+        return TableLoad(name, source_file, replaced, "unchanged", 0, seconds=seconds)
     if replaced:
         warehouse.delete_rows(RAW_SCHEMA, name, None if replace else source_file)
     if isinstance(warehouse, DuckDBWarehouse):
@@ -345,12 +358,34 @@ def _write_table(
             rows += batch.num_rows
     warehouse.execute(
         f"insert into {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
-        "(table_name, source_file, rows_loaded, loaded_at, rows_replaced) "
-        "values (?, ?, ?, ?, ?)",
-        [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced],
+        "(table_name, source_file, rows_loaded, loaded_at, rows_replaced, file_sha256) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [name, source_file, rows, loaded_at.replace(tzinfo=None), replaced, fingerprint],
     )
     seconds = time.perf_counter() - started
     return TableLoad(name, source_file, rows, "loaded", replaced, seconds=seconds)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _already_loaded(
+    warehouse: Warehouse, table: str, source_file: str, fingerprint: str, held_rows: int
+) -> bool:
+    """True when the latest load of this file into this table had the same content and raw
+    still holds every row it loaded."""
+    latest = warehouse.query(
+        f"select file_sha256, rows_loaded from {RAW_SCHEMA}.{LOAD_LOG_TABLE} "
+        "where table_name = ? and source_file = ? order by loaded_at desc limit 1",
+        [table, source_file],
+    )
+    return bool(latest) and latest[0][0] == fingerprint and latest[0][1] == held_rows
 
 
 def _rollback(warehouse: Warehouse, cause: BaseException) -> None:

@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from equality import COMPARED, assert_same_rows
 from warehouses import (
@@ -126,11 +127,24 @@ def test_run_summary_counts_spark_relations(both):
 
 
 def test_reloading_a_folder_on_spark_replaces_its_rows(both):
-    """Each file's rows are one partition of its raw table: loading the same files again
-    drops and rewrites those partitions, and the load log records what it replaced."""
+    """Each file's rows are one partition of its raw table: loading the same bytes again
+    writes nothing; a new version of a file drops and rewrites its partition, and the load
+    log records what it replaced."""
     _, spark = both
     before = spark.scalar("select count(*) from raw.pages")
-    report = load_dir(spark.data_dir.parent / "new", SparkWarehouse())
+    folder = spark.data_dir.parent / "new"
+    again = load_dir(folder, SparkWarehouse())
+    assert {load.status for load in again.loads if load.source_file} == {"unchanged"}
+    # the same rows written anew: other bytes, the same content
+    pages_file = folder / "pages.parquet"
+    rewritten = pages_file.with_name("pages.rewritten")
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * from read_parquet('{pages_file}')) to '{rewritten}' (format parquet)"
+    )
+    con.close()
+    rewritten.replace(pages_file)
+    report = load_dir(folder, SparkWarehouse())
     pages = next(load for load in report.loads if load.table == "pages")
     assert pages.rows > 0
     assert pages.replaced == pages.rows
