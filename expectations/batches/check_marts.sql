@@ -111,8 +111,8 @@ unioned as (
     {%- endfor %}
 ),
 
-{#- how many builds the rows of all these relations come from together: one, for a build
-    the syncs may send -#}
+{# how many builds the rows of all these relations come from together: one, for a build
+    the syncs may send #}
 every_build as (
     {%- for name, relation in relations.items() %}
         select distinct coalesce(build_id, {{ no_build }}) as build_id from {{ relation }}
@@ -139,7 +139,9 @@ final as (
         unioned.previous_as_of,
         unioned.previous_row_count,
         case
-            when unioned.previous_row_count > 0 then {{ round_to('unioned.row_count * 1.0 / unioned.previous_row_count', 3) }}
+            when
+                unioned.previous_row_count > 0
+                then {{ round_to('unioned.row_count * 1.0 / unioned.previous_row_count', 3) }}
         end as share_of_previous,
         unioned.min_share_of_previous,
         unioned.warn_share_of_previous

@@ -35,7 +35,8 @@ tables as (
     select
         listed.source_table,
         coalesce(sum(case when counted.quarantine_reason is null then counted.row_count end), 0) as staged_rows,
-        coalesce(sum(case when counted.quarantine_reason is not null then counted.row_count end), 0) as quarantined_rows,
+        coalesce(sum(case when counted.quarantine_reason is not null then counted.row_count end), 0)
+            as quarantined_rows,
         coalesce(sum(counted.row_count), 0) as total_rows
     from listed
     left join counted on listed.source_table = counted.source_table
@@ -91,7 +92,7 @@ previous as (
     where passing_checks.recency = 1 and history.quarantine_reason = '(all)'
 ),
 
-{#- a reason absent from a check had a share of 0 there -#}
+{# a reason absent from a check had a share of 0 there #}
 recent as (
     select
         history.source_table,
@@ -119,7 +120,7 @@ compared as (
         end as quarantine_share,
         case when figures.quarantine_reason = '(all)' then previous.previous_build_id end as previous_build_id,
         case when figures.quarantine_reason = '(all)' then previous.previous_staged_rows end as previous_staged_rows,
-        {#- a reason never seen in the recent checks had a share of 0 there, once there are checks -#}
+        -- a reason not seen in the recent checks had a share of 0 there (once there are checks)
         case
             when considered.checks > 0 then {{ round_to('coalesce(recent.recent_quarantine_share, 0)', 4) }}
         end as recent_quarantine_share
@@ -154,9 +155,9 @@ final as (
         case
             when total_rows >= {{ min_rows }} and recent_quarantine_share is not null
                 then greatest(
-                    {{ var('checks__staging_share_jump_factor') }} * recent_quarantine_share,
-                    recent_quarantine_share + {{ var('checks__staging_share_jump_points') }}
-                )
+                        {{ var('checks__staging_share_jump_factor') }} * recent_quarantine_share,
+                        recent_quarantine_share + {{ var('checks__staging_share_jump_points') }}
+                    )
         end as quarantine_share_limit
     from compared
 )

@@ -634,7 +634,8 @@ def gate_verdict(
         if matches and (r.suite not in latest or str(r.checked_at) > str(latest[r.suite][0])):
             latest[r.suite] = (r.checked_at, r.run_id)
     missing = sorted(set(scopes) - set(latest))
-    if missing == sorted(scopes):
+    of_builds = {suite for suite, scope in scopes.items() if scope == "build"}
+    if not latest or (of_builds and not of_builds & set(latest)):
         return (
             f"{build.describe()} was never checked: the marts changed since the last "
             "`audience check`; run `audience check` before syncing"
