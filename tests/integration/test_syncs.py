@@ -259,7 +259,9 @@ def test_the_quality_gates_stop_every_sync(warehouse, api, con):
     ]
     record(con, failed)
     try:
-        with pytest.raises(SyncRefused, match=r"quality checks of 2026-06-30 00:00:00 .* failed"):
+        with pytest.raises(
+            SyncRefused, match=r"quality checks of build .* \(as_of 2026-06-30 00:00:00.* failed"
+        ):
             run_syncs(con, ["marketing_lists"], as_of=AS_OF, force=True)
         assert state.requests == 0
         assert con.query(
