@@ -623,7 +623,8 @@ def gate_verdict(
 
     `scopes` maps each suite the gate wants to what its verdict belongs to: "build" suites
     count only runs that checked this build; "as_of" suites (the raw tables, checked before
-    the build) count runs of the build's as_of. Each suite's latest such run decides.
+    the build) count runs of the build's as_of. Each suite's latest such run decides; a
+    failure is reported before what was never checked.
     """
     latest: dict[str, tuple[Any, str]] = {}
     for r in results:
@@ -633,13 +634,6 @@ def gate_verdict(
         )
         if matches and (r.suite not in latest or str(r.checked_at) > str(latest[r.suite][0])):
             latest[r.suite] = (r.checked_at, r.run_id)
-    missing = sorted(set(scopes) - set(latest))
-    of_builds = {suite for suite, scope in scopes.items() if scope == "build"}
-    if not latest or (of_builds and not of_builds & set(latest)):
-        return (
-            f"{build.describe()} was never checked: the marts changed since the last "
-            "`audience check`; run `audience check` before syncing"
-        )
     failed = [
         r
         for r in results
@@ -651,6 +645,13 @@ def gate_verdict(
         return (
             f"the quality checks of {build.describe()} failed ({runs}); fix the data, rebuild "
             f"and run `audience check`:\n{lines}"
+        )
+    missing = sorted(set(scopes) - set(latest))
+    of_builds = {suite for suite, scope in scopes.items() if scope == "build"}
+    if not latest or (of_builds and not of_builds & set(latest)):
+        return (
+            f"{build.describe()} was never checked: the marts changed since the last "
+            "`audience check`; run `audience check` before syncing"
         )
     if missing:
         return (
