@@ -222,6 +222,7 @@ def _gate(name: str, suites: list[str], description: str) -> dg.AssetChecksDefin
                         "warnings": "\n".join(r.message for r in warned) or "none",
                         "data_docs": run.data_docs or "",
                         "check_run": run.run_id,
+                        "build_id": run.build_id or "none (no marts yet, or a mix of builds)",
                     },
                 )
 

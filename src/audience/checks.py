@@ -11,6 +11,10 @@ expectations run as SQL in the warehouse), on DuckDB from the table read into pa
 GX's SQLAlchemy path fails on duckdb-engine. Results go to GX's stores and Data Docs (HTML)
 under the output folder, and to `quality.check_runs` / `quality.check_results` in the
 warehouse, where the syncs and the orchestration read the verdict (`require_passing_checks`).
+
+A verdict belongs to one build: each run records the dbt build (invocation id) it found in
+the marts' `build_id` column, and the gate accepts only the build the marts hold now, checked
+after it was built.
 """
 
 from __future__ import annotations
