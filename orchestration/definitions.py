@@ -164,9 +164,19 @@ def model_key(name: str) -> dg.AssetKey:
 
 #: the assets each suite guards
 CONTACTS, MEMBERSHIP = model_key("contacts"), model_key("segment_membership")
+#: the staging base models (every raw row, good or quarantined) the staging suite counts
+STAGING_BASES = [
+    model_key(name)
+    for name in sorted(
+        node["name"]
+        for node in MANIFEST["nodes"].values()
+        if node["resource_type"] == "model" and node["name"].startswith("base_")
+    )
+]
 SUITE_ASSETS: dict[str, list[dg.AssetKey]] = {
     "raw_freshness": [raw_key(t) for t in RAW_TABLES],
     "raw_volume": [raw_key(t) for t in RAW_TABLES],
+    "staging_volume": STAGING_BASES,
     "mart_freshness": [CONTACTS, MEMBERSHIP],
     "mart_volume": [CONTACTS, MEMBERSHIP],
     "contact_validity": [CONTACTS],
@@ -212,6 +222,7 @@ def _gate(name: str, suites: list[str], description: str) -> dg.AssetChecksDefin
                         "warnings": "\n".join(r.message for r in warned) or "none",
                         "data_docs": run.data_docs or "",
                         "check_run": run.run_id,
+                        "build_id": run.build_id or "none (no marts yet, or a mix of builds)",
                     },
                 )
 
@@ -226,9 +237,9 @@ raw_gates = _gate(
 )
 mart_gates = _gate(
     "mart_quality_gates",
-    ["mart_freshness", "mart_volume", "contact_validity", "membership_validity"],
-    "Freshness, volume and validity of the public marts, after the build: a failure stops "
-    "the syncs.",
+    ["staging_volume", "mart_freshness", "mart_volume", "contact_validity", "membership_validity"],
+    "Staging volume and the freshness, volume and validity of the public marts, after the "
+    "build (recorded for that build): a failure, or a build never checked, stops the syncs.",
 )
 
 

@@ -25,6 +25,11 @@ final as (
     select
         contacts.contact_key,
         contacts.primary_email,
+        -- the address again when it is not well formed, by the definition staging applies
+        case
+            when contacts.primary_email is not null and not {{ is_valid_email('contacts.primary_email') }}
+                then contacts.primary_email
+        end as malformed_email,
         contacts.engagement_score,
         contacts.engagement_score_30d_ago,
         contacts.fit_score,

@@ -1,8 +1,8 @@
 {# The deliverable form of an email: trimmed and lower-cased, null when empty or when it is
-   not shaped like an address. #}
+   not a well-formed address (macros/quality/is_valid_email.sql). #}
 {% macro normalize_email(expr) -%}
     case
-        when lower(trim({{ expr }})) like '%_@_%._%' and lower(trim({{ expr }})) not like '% %'
+        when {{ is_valid_email('lower(trim(' ~ expr ~ '))') }}
             then lower(trim({{ expr }}))
     end
 {%- endmacro %}

@@ -28,7 +28,8 @@ final as (
         segments.channel,
         contacts.primary_email as email,
         contacts.contact_key,
-        {{ payload_hash(['memberships.segment_id', 'contacts.primary_email']) }} as payload_hash
+        {{ payload_hash(['memberships.segment_id', 'contacts.primary_email']) }} as payload_hash,
+        {{ build_id() }} as build_id
     from memberships
     inner join contacts on memberships.contact_key = contacts.contact_key
     inner join segments on memberships.segment_id = segments.segment_id

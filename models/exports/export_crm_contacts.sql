@@ -52,7 +52,8 @@ final as (
         {{ payload_hash([
             'crm_contact_id', 'email', 'lead_score', 'primary_segment_id', 'segment_list',
             'recency_bucket', 'routing_status', 'routed_to_owner_id',
-        ]) }} as payload_hash
+        ]) }} as payload_hash,
+        {{ build_id() }} as build_id
     from fields
 )
 

@@ -30,7 +30,8 @@ final as (
         contacts.lead_score,
         coalesce(routing.routing_reason, entries.reason_at_entry) as reason,
         entries.transitioned_at as entered_at,
-        {{ payload_hash(['entries.contact_key', 'entries.transitioned_at']) }} as payload_hash
+        {{ payload_hash(['entries.contact_key', 'entries.transitioned_at']) }} as payload_hash,
+        {{ build_id() }} as build_id
     from entries
     inner join contacts on entries.contact_key = contacts.contact_key
     left join routing on entries.contact_key = routing.contact_key

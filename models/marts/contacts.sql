@@ -74,8 +74,9 @@ final as (
         cast(profiles.crm_contact_count as {{ dbt.type_bigint() }}) as crm_contact_count,
         cast(profiles.anonymous_id_count as {{ dbt.type_bigint() }}) as anonymous_id_count,
 
-        -- as of
-        {{ as_of() }} as as_of
+        -- as of, and the build that wrote the row
+        {{ as_of() }} as as_of,
+        {{ build_id() }} as build_id
     from profiles
     inner join scores on profiles.contact_key = scores.contact_key
     left join primary_segments

@@ -209,8 +209,9 @@ final as (
         eligible.qualified_at,
         coalesce(open_spells.entered_at, {{ as_of() }}) as entered_at,
 
-        -- as of
-        {{ as_of() }} as as_of
+        -- as of, and the build that wrote the row
+        {{ as_of() }} as as_of,
+        {{ build_id() }} as build_id
     from eligible
     left join open_spells
         on eligible.contact_key = open_spells.contact_key and eligible.segment_id = open_spells.segment_id

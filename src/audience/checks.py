@@ -11,6 +11,10 @@ expectations run as SQL in the warehouse), on DuckDB from the table read into pa
 GX's SQLAlchemy path fails on duckdb-engine. Results go to GX's stores and Data Docs (HTML)
 under the output folder, and to `quality.check_runs` / `quality.check_results` in the
 warehouse, where the syncs and the orchestration read the verdict (`require_passing_checks`).
+
+A verdict belongs to one build: each run records the dbt build (invocation id) it found in
+the marts' `build_id` column, and the gate accepts only the build the marts hold now, checked
+after it was built.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ log = logging.getLogger(__name__)
 
 QUALITY_SCHEMA = "quality"
 SEVERITIES = ("critical", "warning", "info")
+#: what a suite's verdict belongs to: one build of the marts (the default), or the as_of of
+#: the raw data (raw tables are checked before the build that reads them)
+SCOPES = ("build", "as_of")
 #: how many failing rows a result message names
 SHOWN_ROWS = 10
 #: catalog audiences whose segments must hold no customer
@@ -72,6 +79,7 @@ class Suite:
     expectations: tuple[ExpectationSpec, ...]
     where: str | None = None
     identify_rows_by: tuple[str, ...] = ()
+    scope: str = "build"
 
     def batch_query(self) -> str:
         query = f"select * from {QUALITY_SCHEMA}.{self.batch}"
@@ -104,9 +112,12 @@ def load_suites(root: Path | None = None) -> list[Suite]:
                 expectations=specs,
                 where=raw.get("where"),
                 identify_rows_by=tuple(raw.get("identify_rows_by") or ()),
+                scope=raw.get("scope", "build"),
             )
         except (KeyError, TypeError) as exc:
             raise CheckError(f"{path}: missing or malformed key {exc}") from exc
+        if suite.scope not in SCOPES:
+            raise CheckError(f"{path}: unknown scope {suite.scope!r}; use one of {SCOPES}")
         bad = [s.severity for s in specs if s.severity not in SEVERITIES]
         if bad:
             raise CheckError(f"{path}: unknown severity {bad[0]!r}; use one of {SEVERITIES}")
@@ -149,6 +160,8 @@ class CheckRun:
     target: str
     as_of: str
     checked_at: str
+    #: the build of the marts when they were checked (None: no marts yet, or a mix of builds)
+    build_id: str | None = None
     results: list[CheckResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     data_docs: str | None = None
@@ -174,7 +187,8 @@ class CheckRun:
 
     def format_table(self) -> str:
         width = max(len(f"{r.suite}: {r.description}") for r in self.results)
-        lines = [f"quality checks on {self.target} as of {self.as_of}", ""]
+        build = f", build {self.build_id}" if self.build_id else ""
+        lines = [f"quality checks on {self.target} as of {self.as_of}{build}", ""]
         for r in self.results:
             label = f"{r.suite}: {r.description}"
             lines.append(f"  {r.status.upper():<5} {label:<{width}}  {r.details}")
@@ -443,14 +457,105 @@ def _details(item: Any, identify_rows_by: Sequence[str]) -> str:
     return f"{count} unexpected: {shown}{more}"
 
 
+# --- the build the marts hold -----------------------------------------------------------------
+
+#: the public marts every build writes and the syncs read (each export of models/exports/ too)
+BUILT_MARTS = ("contacts", "segment_membership")
+MARTS_SCHEMA = "marts"
+#: where dbt's on-run-end hook logs each build (macros/builds/record_build.sql)
+BUILDS_TABLE = f"{QUALITY_SCHEMA}.dbt_builds"
+
+
+@dataclass(frozen=True)
+class Build:
+    """One dbt build of the marts: its id (dbt's invocation_id) and what the log says."""
+
+    build_id: str
+    as_of: str
+    finished_at: str | None = None
+    success: bool | None = None
+
+    def describe(self) -> str:
+        when = f", finished {self.finished_at}" if self.finished_at else ""
+        return f"build {self.build_id} (as_of {self.as_of}{when})"
+
+
+def built_relations(root: Path | None = None) -> tuple[str, ...]:
+    """The relations of schema marts that must come from one build: the public marts the
+    syncs read and every export model (models/exports/)."""
+    exports = sorted(p.stem for p in ((root or project_dir()) / "models" / "exports").glob("*.sql"))
+    return (*BUILT_MARTS, *exports)
+
+
+def single_build(build_ids: dict[str, Sequence[str | None]]) -> str:
+    """The one build id found in every relation (relation -> its distinct build ids); a
+    QualityGateError when there is none, a row without one, or more than one build."""
+    found = {value for values in build_ids.values() for value in values}
+    if not found:
+        raise QualityGateError("the marts are empty: no build to check or sync; run `audience run`")
+    if len(found) > 1:
+        detail = "; ".join(
+            f"{name}: {', '.join(sorted(str(v) for v in values))}"
+            for name, values in build_ids.items()
+            if values
+        )
+        raise QualityGateError(
+            f"the marts are a mix of builds ({detail}): they must come from one `dbt build`; "
+            "rebuild them (`audience run` or `dbt build`), then run `audience check`"
+        )
+    (build_id,) = found
+    if build_id is None:
+        raise QualityGateError(
+            "the marts hold rows without a build_id (written outside a dbt build); rebuild "
+            "them (`audience run` or `dbt build`), then run `audience check`"
+        )
+    return build_id
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.strftime(AS_OF_FORMAT) if isinstance(value, datetime) else str(value)
+
+
+def current_build(warehouse: Warehouse) -> Build:
+    """The build the marts hold now, read from their build_id column (QualityGateError when
+    there are no marts, or they mix builds)."""
+    build_ids: dict[str, list[str | None]] = {}
+    for name in built_relations():
+        try:
+            rows = warehouse.query(f"select distinct build_id from {MARTS_SCHEMA}.{name}")
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise QualityGateError(
+                f"cannot read the build of {MARTS_SCHEMA}.{name} ({reason}); build the marts "
+                "(`audience run` or `dbt build`), then run `audience check`"
+            ) from exc
+        build_ids[name] = [row[0] for row in rows]
+    build_id = single_build(build_ids)
+    as_of = warehouse.query(f"select max(as_of) from {MARTS_SCHEMA}.contacts")[0][0]
+    try:
+        logged = warehouse.query(
+            f"select finished_at, success from {BUILDS_TABLE} where build_id = ?", (build_id,)
+        )
+    except Exception:  # built before the build log existed
+        logged = []
+    finished_at, success = logged[0] if logged else (None, None)
+    return Build(build_id, _as_text(as_of) or "", _as_text(finished_at), success)
+
+
 # --- record the verdict where the syncs read it -----------------------------------------------
 
 _RUNS_DDL = f"""
 create table if not exists {QUALITY_SCHEMA}.check_runs (
     run_id varchar, target varchar, as_of timestamp, checked_at timestamp,
     success boolean, expectations integer, failures integer, warnings integer,
-    seconds double precision, data_docs varchar
+    seconds double precision, data_docs varchar, build_id varchar
 )"""
+_RUNS_COLUMNS = (
+    "run_id, target, as_of, checked_at, success, expectations, failures, warnings, seconds, "
+    "data_docs, build_id"
+)
 _RESULTS_DDL = f"""
 create table if not exists {QUALITY_SCHEMA}.check_results (
     run_id varchar, as_of timestamp, suite varchar, expectation varchar, column_name varchar,
@@ -462,9 +567,14 @@ def record(warehouse: Warehouse, run: CheckRun) -> None:
     """Append the run and its results to quality.check_runs / quality.check_results."""
     warehouse.execute(f"create schema if not exists {QUALITY_SCHEMA}")
     warehouse.execute(_RUNS_DDL)
+    # check_runs of a warehouse checked before runs named their build
+    warehouse.execute(
+        f"alter table {QUALITY_SCHEMA}.check_runs add column if not exists build_id varchar"
+    )
     warehouse.execute(_RESULTS_DDL)
     warehouse.execute(
-        f"insert into {QUALITY_SCHEMA}.check_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {QUALITY_SCHEMA}.check_runs ({_RUNS_COLUMNS}) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run.run_id,
             run.target,
@@ -476,6 +586,7 @@ def record(warehouse: Warehouse, run: CheckRun) -> None:
             len(run.warnings),
             round(sum(run.seconds.values()), 3),
             run.data_docs,
+            run.build_id,
         ),
     )
     for r in run.results:
@@ -495,51 +606,117 @@ def record(warehouse: Warehouse, run: CheckRun) -> None:
         )
 
 
-def require_passing_checks(
-    warehouse: Warehouse, as_of: datetime | str, suites: Sequence[str] | None = None
-) -> None:
-    """Raise QualityGateError unless every suite's latest check of `as_of` passed.
+@dataclass(frozen=True)
+class RecordedResult:
+    """One expectation result of a recorded check run, as the gate reads it."""
 
-    The syncs call this before they send anything: data that failed its freshness, volume
-    or validity checks, or was never checked, is not sent. Suites may be checked in
-    separate runs (the orchestration checks raw tables before the build and marts after
-    it): each suite's latest run for `as_of` counts.
+    suite: str
+    run_id: str
+    checked_at: Any
+    build_id: str | None
+    as_of: str | None
+    status: str
+    description: str
+    details: str
+
+
+def gate_verdict(
+    build: Build, results: Sequence[RecordedResult], scopes: dict[str, str]
+) -> str | None:
+    """Why `build` may not be synced, or None when it may.
+
+    `scopes` maps each suite the gate wants to what its verdict belongs to: "build" suites
+    count only runs that checked this build; "as_of" suites (the raw tables, checked before
+    the build) count runs of the build's as_of. Each suite's latest such run decides; a
+    failure is reported before what was never checked.
     """
-    when = as_of if isinstance(as_of, str) else as_of.strftime(AS_OF_FORMAT)
-    wanted = set(suites or [s.name for s in load_suites()])
+    latest: dict[str, tuple[Any, str]] = {}
+    for r in results:
+        scope = scopes.get(r.suite)
+        matches = (scope == "build" and r.build_id == build.build_id) or (
+            scope == "as_of" and r.as_of == build.as_of
+        )
+        if matches and (r.suite not in latest or str(r.checked_at) > str(latest[r.suite][0])):
+            latest[r.suite] = (r.checked_at, r.run_id)
+    failed = [
+        r
+        for r in results
+        if r.suite in latest and latest[r.suite][1] == r.run_id and r.status == "fail"
+    ]
+    if failed:
+        lines = "\n".join(f"  {r.suite}: {r.description}: {r.details}" for r in failed)
+        runs = ", ".join(sorted({f"run {r.run_id} at {r.checked_at}" for r in failed}))
+        return (
+            f"the quality checks of {build.describe()} failed ({runs}); fix the data, rebuild "
+            f"and run `audience check`:\n{lines}"
+        )
+    missing = sorted(set(scopes) - set(latest))
+    of_builds = {suite for suite, scope in scopes.items() if scope == "build"}
+    if not latest or (of_builds and not of_builds & set(latest)):
+        return (
+            f"{build.describe()} was never checked: the marts changed since the last "
+            "`audience check`; run `audience check` before syncing"
+        )
+    if missing:
+        return (
+            f"suites never checked for {build.describe()}: {', '.join(missing)}; "
+            "run `audience check`"
+        )
+    return None
+
+
+def require_passing_checks(
+    warehouse: Warehouse,
+    as_of: datetime | str | None = None,
+    suites: Sequence[str] | None = None,
+) -> Build:
+    """Raise QualityGateError unless the build the marts hold now passed its latest check.
+
+    The syncs call this before they send anything: marts that failed their freshness,
+    volume or validity checks, were rebuilt since they were checked, or mix builds, are not
+    sent. The build is read from the marts themselves (column build_id, one dbt invocation),
+    never assumed from as_of. Suites may be checked in separate runs (the orchestration
+    checks raw tables before the build and the rest after it): each suite's latest run
+    counts, of this build, or for the raw suites (scope as_of) of the build's as_of.
+    `as_of`, when given, is the as_of the caller expects the marts to describe.
+    Returns the build that passed.
+    """
+    build = current_build(warehouse)
+    expected = _as_text(as_of)
+    if expected and expected != build.as_of:
+        raise QualityGateError(
+            f"the marts hold {build.describe()}, not a build as of {expected}; build and "
+            "check that as_of first"
+        )
+    if build.success is False:
+        raise QualityGateError(
+            f"{build.describe()} did not complete (see quality.dbt_builds); fix it and rebuild"
+        )
+    by_name = {s.name: s for s in load_suites()}
+    scopes = {
+        name: by_name[name].scope if name in by_name else "build" for name in suites or by_name
+    }
     try:
         rows = warehouse.query(
-            f"""with runs as (
-                select r.run_id, r.checked_at, x.suite, x.status, x.description, x.details
-                from {QUALITY_SCHEMA}.check_runs as r
-                inner join {QUALITY_SCHEMA}.check_results as x on r.run_id = x.run_id
-                where r.as_of = cast(? as timestamp)
-            ),
-            latest as (select suite, max(checked_at) as checked_at from runs group by suite)
-            select runs.suite, runs.run_id, runs.checked_at, runs.status, runs.description,
-                runs.details
-            from runs inner join latest
-                on runs.suite = latest.suite and runs.checked_at = latest.checked_at
-            order by runs.suite, runs.description""",
-            (when,),
+            f"""select x.suite, r.run_id, r.checked_at, r.build_id, r.as_of, x.status,
+                x.description, x.details
+            from {QUALITY_SCHEMA}.check_runs as r
+            inner join {QUALITY_SCHEMA}.check_results as x on r.run_id = x.run_id
+            where r.build_id = ? or r.as_of = cast(? as timestamp)
+            order by x.suite, x.description""",
+            (build.build_id, build.as_of),
         )
-    except Exception as exc:  # no quality schema yet: never checked
-        raise QualityGateError(f"no quality check has run on this warehouse ({exc})") from exc
-    checked = {row[0] for row in rows}
-    if not checked & wanted:
-        raise QualityGateError(f"no quality check has run for as_of {when}; run `audience check`")
-    failed = [row for row in rows if row[0] in wanted and row[3] == "fail"]
-    if failed:
-        lines = "\n".join(f"  {row[0]}: {row[4]}: {row[5]}" for row in failed)
-        _, run_id, checked_at = failed[0][:3]
+    except Exception as exc:  # no quality schema yet, or runs from before build ids
         raise QualityGateError(
-            f"the quality checks of {when} (run {run_id} at {checked_at}) failed:\n{lines}"
-        )
-    missing = sorted(wanted - checked)
-    if missing:
-        raise QualityGateError(
-            f"suites never checked for as_of {when}: {', '.join(missing)}; run `audience check`"
-        )
+            f"no quality check has run on {build.describe()}; run `audience check` ({exc})"
+        ) from exc
+    results = [
+        RecordedResult(row[0], row[1], row[2], row[3], _as_text(row[4]), *row[5:8]) for row in rows
+    ]
+    reason = gate_verdict(build, results, scopes)
+    if reason:
+        raise QualityGateError(reason)
+    return build
 
 
 def latest_build_as_of(warehouse: Warehouse) -> datetime:
@@ -553,7 +730,51 @@ def latest_build_as_of(warehouse: Warehouse) -> datetime:
     return rows[0][0]
 
 
+# --- the staging figures of each check, for the next one to compare with ---------------------
+
+#: the batch whose figures are kept, and where (read back by batches/check_staging.sql)
+STAGING_BATCH = "check_staging"
+STAGING_HISTORY = f"{QUALITY_SCHEMA}.staging_volume_history"
+_STAGING_HISTORY_DDL = f"""
+create table if not exists {STAGING_HISTORY} (
+    run_id varchar, build_id varchar, as_of timestamp, checked_at timestamp, passed boolean,
+    source_table varchar, quarantine_reason varchar, staged_rows bigint,
+    quarantined_rows bigint, total_rows bigint
+)"""
+
+
+def ensure_staging_history(warehouse: Warehouse) -> None:
+    """The history table exists before the first staging batch reads it."""
+    warehouse.execute(f"create schema if not exists {QUALITY_SCHEMA}")
+    warehouse.execute(_STAGING_HISTORY_DDL)
+
+
+def record_staging_history(warehouse: Warehouse, run: CheckRun, suites: Sequence[Suite]) -> None:
+    """Keep this run's staging figures, and whether they passed: the next check compares
+    with the latest passing one (a failed build never becomes the baseline)."""
+    judged = {s.name for s in suites if s.batch == STAGING_BATCH}
+    if not judged:
+        return
+    passed = not any(r.suite in judged and r.status == "fail" for r in run.results)
+    warehouse.execute(
+        f"""insert into {STAGING_HISTORY}
+        select ?, ?, cast(? as timestamp), cast(? as timestamp), ?, source_table,
+            quarantine_reason, staged_rows, quarantined_rows, total_rows
+        from {QUALITY_SCHEMA}.{STAGING_BATCH}""",
+        (run.run_id, run.build_id, run.as_of, run.checked_at, passed),
+    )
+
+
 # --- the command ------------------------------------------------------------------------------
+
+
+def _build_id_or_none(warehouse: Warehouse) -> str | None:
+    """The marts' build, or None when there is none yet or they mix builds (the
+    mart_freshness suite then says which)."""
+    try:
+        return current_build(warehouse).build_id
+    except QualityGateError:
+        return None
 
 
 def run_checks(
@@ -582,6 +803,8 @@ def run_checks(
         "email_segment_ids": list(catalog.email_segment_ids),
     }
     with connected(target) as warehouse:
+        run.build_id = _build_id_or_none(warehouse)
+        ensure_staging_history(warehouse)
         started = time.perf_counter()
         names = sorted({s.batch for s in suites})
         materialize_batches(warehouse, batches, names)
@@ -590,6 +813,13 @@ def run_checks(
         run.results = validate(warehouse, suites, parameters=parameters, out=out)
         run.seconds["validate"] = round(time.perf_counter() - started, 3)
         run.data_docs = str(data_docs_dir(out) / "index.html")
+        rebuilt = _build_id_or_none(warehouse)
+        if rebuilt != run.build_id:
+            raise CheckError(
+                f"the marts were rebuilt while they were checked (build {run.build_id}, then "
+                f"{rebuilt}); run `audience check` again"
+            )
         record(warehouse, run)
+        record_staging_history(warehouse, run, suites)
     (out / "check_results.json").write_text(run.to_json())
     return run

@@ -42,7 +42,12 @@ from typing import Any, Protocol
 import pyarrow as pa
 import yaml
 
-from audience.checks import QualityGateError, latest_build_as_of, require_passing_checks
+from audience.checks import (
+    QualityGateError,
+    current_build,
+    latest_build_as_of,
+    require_passing_checks,
+)
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
 from audience.progress import SILENT, Reporter
@@ -210,7 +215,13 @@ _STATE_DDL = (
         run_id varchar, destination varchar, as_of timestamp, started_at timestamp,
         finished_at timestamp, status varchar, dry_run boolean, added integer,
         changed integer, removed integer, failed integer, seconds double precision,
-        message varchar)""",
+        message varchar, build_id varchar)""",
+    # sync_runs of a warehouse synced before runs named the build they sent
+    f"alter table {STATE_SCHEMA}.sync_runs add column if not exists build_id varchar",
+)
+_SYNC_RUNS_COLUMNS = (
+    "run_id, destination, as_of, started_at, finished_at, status, dry_run, added, changed, "
+    "removed, failed, seconds, message, build_id"
 )
 
 _BATCH_SCHEMA = pa.schema(
@@ -383,6 +394,8 @@ class SyncRun:
     failed: int = 0
     seconds: float = 0.0
     message: str = ""
+    #: the build of the marts the run sent (the one whose quality checks passed)
+    build_id: str | None = None
     pending: dict[str, int] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -408,7 +421,8 @@ class SyncRun:
 
 def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
     warehouse.execute(
-        f"insert into {STATE_SCHEMA}.sync_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {STATE_SCHEMA}.sync_runs ({_SYNC_RUNS_COLUMNS}) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run.run_id,
             run.destination,
@@ -423,6 +437,7 @@ def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
             run.failed,
             round(run.seconds, 3),
             run.message[:2000],
+            run.build_id,
         ),
     )
 
@@ -459,8 +474,15 @@ def sync_destination(
     run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
     ensure_state(warehouse)
     try:
-        require_passing_checks(warehouse, as_of)
+        run.build_id = require_passing_checks(warehouse, as_of).build_id
         changes = diff(warehouse, config)
+        # the changes come from the build that passed, not from one built since
+        rebuilt = current_build(warehouse).build_id
+        if rebuilt != run.build_id:
+            raise QualityGateError(
+                f"the marts were rebuilt while the sync read them (build {run.build_id}, then "
+                f"{rebuilt}); run `audience check`, then sync again"
+            )
         check_safety(warehouse, config, changes, force=force)
     except (QualityGateError, SyncRefused) as exc:
         run.status, run.message = "refused", str(exc)

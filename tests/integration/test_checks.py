@@ -78,6 +78,7 @@ def test_a_good_build_passes_every_check_and_writes_data_docs(checked, tmp_path)
     assert suites == {
         "raw_freshness",
         "raw_volume",
+        "staging_volume",
         "mart_freshness",
         "mart_volume",
         "contact_validity",
@@ -122,7 +123,10 @@ def test_stale_data_fails_raw_and_mart_freshness(checked, tmp_path):
     assert "source_table=segment.pages" in volume and "window_ratio=0" in volume
     # validity does not depend on as_of: it still passes
     assert not any(f.startswith(("contact_validity", "membership_validity")) for f in failures)
+    # the build's latest check failed: the gate stays shut, whatever as_of it is asked for
     with pytest.raises(QualityGateError, match="marts were built for this as_of"):
+        gate(checked)
+    with pytest.raises(QualityGateError, match="not a build as of 2026-07-10"):
         gate(checked, later)
 
 
@@ -173,8 +177,9 @@ def test_an_emptied_source_and_broken_mart_rules_fail_their_expectations(checked
     checked.execute("delete from raw.tracks")
     checked.execute(f"update marts.contacts set lead_score = 140 where contact_key = '{key}'")
     checked.execute(
-        "insert into marts.segment_membership (contact_key, segment_id, entered_at, reason, as_of) "
-        f"select contact_key, '{prospect}', as_of, 'planted', as_of "
+        "insert into marts.segment_membership "
+        "(contact_key, segment_id, entered_at, reason, as_of, build_id) "
+        f"select contact_key, '{prospect}', as_of, 'planted', as_of, build_id "
         f"from marts.contacts where contact_key = '{key}'"
     )
     try:
@@ -224,6 +229,6 @@ def test_an_emptied_source_and_broken_mart_rules_fail_their_expectations(checked
     gate(checked)
 
 
-def test_the_gate_stays_shut_for_an_as_of_never_checked(checked):
-    with pytest.raises(QualityGateError, match="no quality check has run for as_of 2020-01-01"):
+def test_the_gate_stays_shut_for_an_as_of_the_marts_were_not_built_for(checked):
+    with pytest.raises(QualityGateError, match="not a build as of 2020-01-01"):
         gate(checked, datetime(2020, 1, 1))

@@ -24,6 +24,7 @@ def test_every_suite_loads_and_builds_as_a_gx_suite():
     assert {s.name for s in suites} == {
         "raw_freshness",
         "raw_volume",
+        "staging_volume",
         "mart_freshness",
         "mart_volume",
         "contact_validity",

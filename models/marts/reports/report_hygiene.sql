@@ -1,7 +1,8 @@
 {#- One row per data-hygiene check with how many contacts (or campaigns) it concerns as of
     as_of: inactive for 90 days, merged duplicates, stale firmographics (not verified in 180
     days), contacts in several segments, contacts and campaigns with an open rate under 15 %,
-    quarantined raw rows. -#}
+    CRM contacts and identify calls staged without the email they gave because it was not
+    well formed, quarantined raw rows. -#}
 with
 
 contacts as (
@@ -86,6 +87,18 @@ checks as (
         'campaigns' as subject,
         sum(case when is_low_open_rate then 1 else 0 end) as affected
     from campaigns
+    union all
+    select
+        'invalid_email' as hygiene_check,
+        'staged rows' as subject,
+        count(*) as affected
+    from (
+        select crm_contact_id as record_id from {{ ref('stg_crm__contacts') }}
+        where has_rejected_email
+        union all
+        select identify_id as record_id from {{ ref('stg_segment__identifies') }}
+        where has_rejected_email
+    ) as rejected
     union all
     select
         'quarantined_rows' as hygiene_check,

@@ -12,6 +12,8 @@ final as (
         company_id,
         owner_id,
         email,
+        -- an address was given but is not well formed: the contact stays, without it
+        {{ is_rejected_email('raw_email') }} as has_rejected_email,
 
         -- person
         first_name,

@@ -1,7 +1,11 @@
 with
 
 identifies as (
-    select * from {{ ref('base_segment__identifies') }}
+    select
+        *,
+        -- the email given: the column, else the traits'
+        coalesce(raw_email, {{ json_extract_text('traits', 'email') }}) as given_email
+    from {{ ref('base_segment__identifies') }}
     where quarantine_reason is null
 ),
 
@@ -11,7 +15,9 @@ final as (
         identify_id,
         anonymous_id,
         user_id,
-        {{ normalize_email('coalesce(raw_email, ' ~ json_extract_text('traits', 'email') ~ ')') }} as email,
+        {{ normalize_email('given_email') }} as email,
+        -- an address was given but is not well formed: the call stays, without it
+        {{ is_rejected_email('given_email') }} as has_rejected_email,
 
         -- traits
         traits,
