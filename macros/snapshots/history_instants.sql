@@ -57,22 +57,23 @@
     and (dbt_valid_to is null or dbt_valid_to >= {{ as_of() }})
 {%- endmacro %}
 
-{# dbt's snapshot merge, for DuckDB and PostgreSQL: the usual append when this build is later
-   than all history, else the value at as_of is set in place. #}
-{% macro duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
+{# dbt's snapshot merge, for DuckDB and PostgreSQL: the usual append (`appended`, dbt's own
+   merge for the adapter) when this build is later than all history, else the value at
+   as_of is set in place. #}
+{% macro history_merge_sql(target, insert_cols, appended) -%}
     {%- if history_holds_instant_at_or_after_as_of(target) -%}
         {{ history_set_instant_sql(target, insert_cols) }}
     {%- else -%}
-        {{ dbt.duckdb__snapshot_merge_sql(target, source, insert_cols) }}
+        {{ appended }}
     {%- endif -%}
 {%- endmacro %}
 
+{% macro duckdb__snapshot_merge_sql(target, source, insert_cols) -%}
+    {{ history_merge_sql(target, insert_cols, dbt.duckdb__snapshot_merge_sql(target, source, insert_cols)) }}
+{%- endmacro %}
+
 {% macro postgres__snapshot_merge_sql(target, source, insert_cols) -%}
-    {%- if history_holds_instant_at_or_after_as_of(target) -%}
-        {{ history_set_instant_sql(target, insert_cols) }}
-    {%- else -%}
-        {{ dbt.postgres__snapshot_merge_sql(target, source, insert_cols) }}
-    {%- endif -%}
+    {{ history_merge_sql(target, insert_cols, dbt.postgres__snapshot_merge_sql(target, source, insert_cols)) }}
 {%- endmacro %}
 
 {# Set every key's value at instant t = as_of to the snapshot's source, keeping every other

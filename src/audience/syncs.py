@@ -387,7 +387,9 @@ class SyncRun:
     destination: str
     as_of: str
     dry_run: bool
-    status: str = "running"  # success | partial | failed | refused | dry_run
+    #: success | partial | failed | refused | dry_run | skipped (unconfigured, or the marts
+    #: are older than what the destination already received)
+    status: str = "running"
     added: int = 0
     changed: int = 0
     removed: int = 0
@@ -442,6 +444,16 @@ def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
     )
 
 
+def _newest_sent_as_of(warehouse: Warehouse, destination: str) -> datetime | None:
+    """The latest as_of this destination was sent (a run that sent, not a dry run)."""
+    rows = warehouse.query(
+        f"select max(as_of) from {STATE_SCHEMA}.sync_runs "
+        "where destination = ? and status in ('success', 'partial') and not dry_run",
+        [destination],
+    )
+    return rows[0][0] if rows and rows[0][0] is not None else None
+
+
 def _batches(changes: Sequence[Change], size: int) -> Iterator[list[Change]]:
     """Batches of one audience and one operation, at most `size` long."""
     current: list[Change] = []
@@ -491,6 +503,20 @@ def sync_destination(
         if isinstance(exc, SyncRefused):
             raise
         raise SyncRefused(f"{config.name}: {exc}") from exc
+
+    newer = _newest_sent_as_of(warehouse, config.name)
+    if newer is not None and newer > as_of and not force and not dry_run:
+        # a daily build as of midnight after a realtime build at 00:10, a backfill: the
+        # destination already has a later picture; sending this one would take it back
+        run.status = "skipped"
+        run.message = (
+            f"the marts are as of {run.as_of}, older than the build as of "
+            f"{newer.strftime(AS_OF_FORMAT)} this destination already received; the next "
+            "later build brings it forward (--force sends the older picture)"
+        )
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at)
+        return run
 
     if dry_run:
         for change in changes:

@@ -219,6 +219,15 @@ def postgres_params(dbname: str | None = None) -> dict[str, Any]:
     }
 
 
+def _pyformat(sql: str, params: Sequence[Any]) -> tuple[str, list[Any] | None]:
+    """The statement in psycopg2's placeholder style. Only a statement with parameters has
+    placeholders to rewrite: without them, SQL such as a regular expression keeps its `?`
+    (and its `%`) as written."""
+    if not params:
+        return sql, None
+    return sql.replace("%", "%%").replace("?", "%s"), list(params)
+
+
 class PostgresWarehouse(_SqlWarehouse):
     target = "postgres"
     text_type = "varchar"
@@ -234,11 +243,11 @@ class PostgresWarehouse(_SqlWarehouse):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self.con.cursor() as cur:
-            cur.execute(sql.replace("?", "%s"), list(params) or None)
+            cur.execute(*_pyformat(sql, params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.con.cursor() as cur:
-            cur.execute(sql.replace("?", "%s"), list(params) or None)
+            cur.execute(*_pyformat(sql, params))
             return list(cur.fetchall())
 
     def insert_arrow(self, schema: str, table: str, data: pa.Table) -> None:

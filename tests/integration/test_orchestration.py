@@ -153,7 +153,7 @@ def test_a_failed_quality_gate_stops_the_build_and_the_syncs(definitions, landin
 
 
 def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
-    definitions, daily, monkeypatch
+    definitions, daily, landing, monkeypatch
 ):
     _, workdir = daily
     path = workdir / "warehouse.duckdb"
@@ -230,13 +230,49 @@ def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
     assert email in state.lists["demo_requested"]
     warehouse = DuckDBWarehouse(path)
     try:
-        assert warehouse.query(
-            "select transition, cast(transitioned_at as varchar) from marts.segment_transitions "
-            f"where contact_key = '{contact}' and segment_id = 'demo_requested'"
-        ) == [("entered", "2026-06-30 09:00:00")]
+        assert demo_requested_transitions(warehouse, contact) == [
+            ("entered", "2026-06-30 09:00:00")
+        ]
     finally:
         warehouse.close()
     print(f"high-intent event to synced transition: {seconds:.1f} s ({rebuilt}/{total} assets)")
+
+    # then the daily job for the same day runs again (as the schedule at 00:30 does after a
+    # realtime build at 00:10): its as_of, midnight, is before the realtime build's. It builds,
+    # the 09:00 entry stays in the history, and the list keeps the member the realtime sync
+    # added: the sync skips a picture older than the one the destination has.
+    server = Server(state)  # the same destination, serving again
+    try:
+        with environment(AUDIENCE_LISTS_API_URL=server.url):
+            again = run_daily(definitions, landing, workdir)
+    finally:
+        server.close()
+    assert again.success
+    assert email in state.lists["demo_requested"]
+    synced = {
+        e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in again.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.asset_key.to_user_string().startswith("sync/")
+    }
+    assert synced["sync/marketing_lists"]["status"].value == "skipped"
+    warehouse = DuckDBWarehouse(path)
+    try:
+        assert demo_requested_transitions(warehouse, contact) == [
+            ("entered", "2026-06-30 09:00:00")
+        ]
+        assert warehouse.query("select distinct cast(as_of as varchar) from marts.contacts") == [
+            ("2026-06-30 00:00:00",)
+        ]
+    finally:
+        warehouse.close()
+
+
+def demo_requested_transitions(warehouse: DuckDBWarehouse, contact: str) -> list[tuple]:
+    return warehouse.query(
+        "select transition, cast(transitioned_at as varchar) from marts.segment_transitions "
+        f"where contact_key = '{contact}' and segment_id = 'demo_requested'"
+    )
 
 
 def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definitions, monkeypatch):
