@@ -43,8 +43,9 @@
             {%- do run_query('create table ' ~ kept ~ ' (built_as_of ' ~ dbt.type_timestamp() ~ ')'
                 ~ (' using ' ~ (config.get('file_format') or 'parquet') if target.type == 'spark' else '')) -%}
         {%- endif -%}
-        {%- do run_query('insert into ' ~ kept ~ ' (built_as_of) select ' ~ as_of()
-            ~ ' where not exists (select 1 from ' ~ kept ~ ' where built_as_of = ' ~ as_of() ~ ')') -%}
+        {%- do run_query('insert into ' ~ kept ~ ' (built_as_of) select candidate.built_as_of from '
+            ~ '(select ' ~ as_of() ~ ' as built_as_of) as candidate where candidate.built_as_of '
+            ~ 'not in (select built_as_of from ' ~ kept ~ ')') -%}
     {%- endif -%}
     select 1 as history_instant_remembered
 {%- endmacro %}

@@ -160,11 +160,11 @@ class CheckRun:
     target: str
     as_of: str
     checked_at: str
-    #: the build of the marts when they were checked (None: no marts yet, or a mix of builds)
-    build_id: str | None = None
     results: list[CheckResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     data_docs: str | None = None
+    #: the build of the marts when they were checked (None: no marts yet, or a mix of builds)
+    build_id: str | None = None
 
     @property
     def failures(self) -> list[CheckResult]:

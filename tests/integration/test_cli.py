@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
-from warehouses import environment, nonzero, postgres_database
+from warehouse_state import capture, differences
+from warehouses import BuiltWarehouse, environment, nonzero, postgres_database
 
 from audience.cli import main
 
@@ -50,11 +52,21 @@ def check_summary(summary: dict) -> None:
 
 
 def test_run_on_duckdb_generates_loads_builds_and_summarizes(tmp_path, capsys):
-    with environment(
-        AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"),
-        AUDIENCE_DUCKDB_PATH=str(tmp_path / "run.duckdb"),
-    ):
+    """The main job, twice: `make run` twice exits 0 both times and the second run (the
+    same demo data generated again, loaded with --replace, built as of the same instant)
+    leaves every built relation as the first left it. It used to quarantine every event as
+    a duplicate of itself."""
+    path = tmp_path / "run.duckdb"
+    with environment(AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"), AUDIENCE_DUCKDB_PATH=str(path)):
+        first = run_main_job(tmp_path, "duckdb", capsys)
+        built = capture(BuiltWarehouse("duckdb", tmp_path, datetime(2026, 6, 30), path=path))
         summary = run_main_job(tmp_path, "duckdb", capsys)
+        again = capture(BuiltWarehouse("duckdb", tmp_path, datetime(2026, 6, 30), path=path))
+        assert not differences(again, built)
+        assert (summary["contacts"], summary["quarantine"]) == (
+            first["contacts"],
+            first["quarantine"],
+        )
         # a dry run after the job: the lists would get everything, the ad files nothing new
         assert main(["sync", "--dry-run"]) == 0
         out = capsys.readouterr().out
