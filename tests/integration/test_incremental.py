@@ -33,21 +33,23 @@ EVENT_TABLES = {"pages": "received_at", "tracks": "received_at", "identifies": "
 LATE_PAGE_VIEWS = 40
 
 #: Relations compared, and columns left out: load times differ between two loads of the same
-#: files (email events have no received_at of their own: the load time stands in).
+#: files (and never stand in for an arrival time, so received_at is compared), build ids
+#: between two builds.
 COMPARED = {
     "staging.base_segment__pages": ["_loaded_at"],
     "staging.base_segment__tracks": ["_loaded_at"],
     "staging.base_segment__identifies": ["_loaded_at"],
     "staging.base_esp__email_events": ["_loaded_at"],
-    "intermediate.int_events_unioned": ["received_at"],
-    "intermediate.int_events_unified": ["received_at"],
+    "intermediate.int_events_unioned": [],
+    "intermediate.int_events_unified": [],
     "intermediate.int_contact_activity_daily": [],
     "intermediate.int_contact_visits": [],
     "intermediate.int_email_deliveries": [],
     "intermediate.int_contact_features": [],
     "intermediate.int_contact_scores": [],
-    "marts.contacts": [],
-    "marts.segment_membership": [],
+    # the build that wrote the row (dbt's invocation id)
+    "marts.contacts": ["build_id"],
+    "marts.segment_membership": ["build_id"],
     "marts.segment_membership_history": [],
     "marts.segment_transitions": [],
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import shutil
 from datetime import datetime
@@ -124,17 +125,21 @@ def test_members_as_of_macro_answers_from_history(history):
     )
 
 
-def test_a_build_older_than_the_history_is_refused(history):
-    warehouse, _, snapshot_rows, _, _ = history
-    with (
-        environment(AUDIENCE_DUCKDB_PATH=str(warehouse.path)),
-        pytest.raises(DbtError, match="history written by a later build"),
-    ):
+def test_a_build_older_than_the_history_sets_its_instant_and_keeps_the_others(
+    history, tmp_path
+):
+    """A backfill (or the daily build after a realtime one) between two builds the history
+    holds: it used to be refused. Now the history at its instant is what it built, and at
+    every other day what that day's build returned. On a copy of the module's warehouse."""
+    warehouse, memberships, _, _, _ = history
+    copy = dataclasses.replace(warehouse, path=tmp_path / "copy.duckdb")
+    shutil.copy(warehouse.path, copy.path)
+    with environment(AUDIENCE_DUCKDB_PATH=str(copy.path)):
         run_dbt(BUILD, target="duckdb", as_of=datetime(2026, 6, 20))
-    assert (
-        warehouse.scalar("select count(*) from snapshots.segment_membership_snapshot")
-        == snapshot_rows[DAYS[-1]]
-    )
+    built = set(copy.query("select contact_key, segment_id from marts.segment_membership"))
+    assert members_from_history(copy, "2026-06-20") == built
+    for day in DAYS:
+        assert members_from_history(copy, day) == memberships[day], day
 
 
 def test_an_emptied_upstream_does_not_end_date_every_membership(history, tmp_path):
