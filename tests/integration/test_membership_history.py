@@ -125,9 +125,7 @@ def test_members_as_of_macro_answers_from_history(history):
     )
 
 
-def test_a_build_older_than_the_history_sets_its_instant_and_keeps_the_others(
-    history, tmp_path
-):
+def test_a_build_older_than_the_history_sets_its_instant_and_keeps_the_others(history, tmp_path):
     """A backfill (or the daily build after a realtime one) between two builds the history
     holds: it used to be refused. Now the history at its instant is what it built, and at
     every other day what that day's build returned. On a copy of the module's warehouse."""

@@ -123,6 +123,28 @@ def test_first_sync_sends_everything_and_the_second_nothing(warehouse, api, con)
     assert logged == [("success", expected, 0, 0, 0), ("success", 0, 0, 0, 0)]
 
 
+def test_an_older_build_than_the_destination_received_is_not_sent(warehouse, api, con):
+    """The daily build as of midnight after a realtime build at 09:00 (or a backfill): the
+    destination already has the later picture; sending the older one would take members
+    back out. The sync skips, says why, and sends it only when forced."""
+    state, _ = api
+    forget(con, "marketing_lists")
+    con.execute(
+        "insert into sync_state.sync_runs (run_id, destination, as_of, status, dry_run) "
+        "values ('later-build', 'marketing_lists', timestamp '2026-06-30 09:00:00', "
+        "'success', false)"
+    )
+    try:
+        skipped = sync(con, "marketing_lists")
+        assert skipped.status == "skipped" and skipped.sent == 0
+        assert "older than the build as of 2026-06-30 09:00:00" in skipped.format_line()
+        assert state.requests == 0
+        forced = sync(con, "marketing_lists", force=True)
+        assert forced.status == "success" and forced.added > 0
+    finally:
+        con.execute("delete from sync_state.sync_runs where run_id = 'later-build'")
+
+
 def test_dry_run_lists_the_changes_and_sends_nothing(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")
@@ -421,25 +443,3 @@ def test_crm_edits_flow_back_into_raw_and_win_at_the_next_build(warehouse):
         "select persona, crm_lifecycle_stage from intermediate.int_contact_profiles "
         f"where contact_key = '{contact_key}'"
     ) == [("decision_maker", "opportunity")]
-
-
-def test_an_older_build_than_the_destination_received_is_not_sent(warehouse, api, con):
-    """The daily build as of midnight after a realtime build at 09:00 (or a backfill): the
-    destination already has the later picture; sending the older one would take members
-    back out. The sync skips, says why, and sends it only when forced."""
-    state, _ = api
-    forget(con, "marketing_lists")
-    con.execute(
-        "insert into sync_state.sync_runs (run_id, destination, as_of, status, dry_run) "
-        "values ('later-build', 'marketing_lists', timestamp '2026-06-30 09:00:00', "
-        "'success', false)"
-    )
-    try:
-        skipped = sync(con, "marketing_lists")
-        assert skipped.status == "skipped" and skipped.sent == 0
-        assert "older than the build as of 2026-06-30 09:00:00" in skipped.format_line()
-        assert state.requests == 0
-        forced = sync(con, "marketing_lists", force=True)
-        assert forced.status == "success" and forced.added > 0
-    finally:
-        con.execute("delete from sync_state.sync_runs where run_id = 'later-build'")
