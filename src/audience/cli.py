@@ -19,8 +19,16 @@ from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.docs import DocsError, generate_docs
 from audience.loader import LoadError, load_dir
 from audience.project import output_dir
+from audience.redaction import redact, redacting_logs
 from audience.report import ReportError, write_report
-from audience.syncs import SyncError, SyncRefused, load_config, pull_crm_changes, run_syncs
+from audience.syncs import (
+    SyncError,
+    SyncRefused,
+    all_secrets,
+    load_config,
+    pull_crm_changes,
+    run_syncs,
+)
 from audience.warehouse import TARGETS, WarehouseBusy, connected
 
 #: the targets of the commands that read marts through SQL of their own (checks, syncs,
@@ -293,7 +301,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 progress=args.progress,
             )
         except SyncRefused as exc:
-            print(f"refused: {exc}", file=sys.stderr)
+            print(f"refused: {redact(str(exc), all_secrets())}", file=sys.stderr)
             return 3
     for synced in runs:
         print(synced.format_line())
@@ -435,8 +443,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # progress of long work: silent under --quiet, lines in logs, a bar on a terminal
     args.progress = progress.for_cli(quiet=args.quiet)
+    # the destinations' settings (URLs, tokens, the CRM's connection) are shown nowhere:
+    # not in log lines, not in the errors below
+    secrets = all_secrets()
     try:
-        return COMMANDS[args.command](args)
+        with redacting_logs(secrets):
+            return COMMANDS[args.command](args)
     except (
         LoadError,
         DbtError,
@@ -447,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseBusy,
         ValueError,
     ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc), secrets)}", file=sys.stderr)
         return 2
     finally:
         args.progress.close()

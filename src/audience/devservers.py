@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -28,6 +29,12 @@ class ApiState:
     error_requests: set[int] = field(default_factory=set)  # request numbers answered 503
     reject_emails: set[str] = field(default_factory=set)
     die_after_batches: int | None = None
+    #: a path the server's URL starts with (a webhook's secret path): taken off each
+    #: request's path; the query string (`?api_key=`) is ignored
+    prefix: str = ""
+    #: errors and rejection reasons repeat the request's path and Authorization header, as
+    #: careless servers do (what a sync must not write down as it came)
+    echo_requests: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -86,14 +93,22 @@ def _handler(state: ApiState, server: Server) -> type[BaseHTTPRequestHandler]:
                         429, {"error": "slow down"}, {"Retry-After": str(state.retry_after)}
                     )
                     return
+                echoed = (
+                    f" (POST {self.path}, Authorization: {self.headers.get('Authorization')})"
+                    if state.echo_requests
+                    else ""
+                )
                 if number in state.error_requests:
-                    self._answer(503, {"error": "try again"})
+                    self._answer(503, {"error": f"try again{echoed}"})
                     return
-                if self.path == "/webhook":
+                path = urlsplit(self.path).path
+                if state.prefix and path.startswith(state.prefix):
+                    path = path[len(state.prefix) :]
+                if path == "/webhook":
                     state.notifications[self.headers.get("Idempotency-Key")] += 1
                     self._answer(200, {"ok": True})
                     return
-                parts = self.path.strip("/").split("/")  # lists/<id>/members/<action>
+                parts = path.strip("/").split("/")  # lists/<id>/members/<action>
                 if len(parts) != 4 or parts[0] != "lists" or parts[3] not in {"add", "remove"}:
                     self._answer(404, {"error": "no such endpoint"})
                     return
@@ -102,7 +117,7 @@ def _handler(state: ApiState, server: Server) -> type[BaseHTTPRequestHandler]:
                 for member in body.get("members", []):
                     email = member.get("email")
                     if email in state.reject_emails:
-                        rejected.append({"email": email, "reason": "invalid address"})
+                        rejected.append({"email": email, "reason": f"invalid address{echoed}"})
                     elif parts[3] == "add":
                         members.add(email)
                         state.adds[(parts[1], email)] += 1

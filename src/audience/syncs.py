@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pyarrow as pa
 import yaml
@@ -52,6 +53,7 @@ from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
 from audience.progress import SILENT, Reporter
 from audience.project import output_dir, project_dir
+from audience.redaction import redact, redacting_logs, secret_values
 from audience.warehouse import Warehouse, postgres_params, quote_ident
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ log = logging.getLogger(__name__)
 STATE_SCHEMA = "sync_state"
 EXPORT_SCHEMA = "marts"
 KINDS = ("crm_postgres", "audience_api", "ad_files", "webhook")
+#: settings (`*_env` options) whose values may be shown: everything else a destination
+#: reads from the environment is treated as a secret
+PUBLIC_SETTINGS = frozenset({"directory_env"})
 
 
 class SyncError(RuntimeError):
@@ -89,6 +94,27 @@ class DestinationConfig:
         """The value of the environment variable the option `key` names, if set."""
         name = self.options.get(key)
         return os.environ.get(name) if name else None
+
+    def secrets(self) -> set[str]:
+        """What must never be shown of this destination's settings: the value of every
+        environment variable it reads (URL, token, CRM database; PGPASSWORD for the CRM's
+        connection) and the pieces of those URLs (see audience.redaction.secret_values)."""
+        found: set[str] = set()
+        for key in self.options:
+            if key.endswith("_env") and key not in PUBLIC_SETTINGS:
+                found |= secret_values(self.env(key))
+        if self.kind == "crm_postgres":
+            found |= secret_values(os.environ.get("PGPASSWORD"))
+        return found
+
+
+def all_secrets(configs: dict[str, DestinationConfig] | None = None) -> set[str]:
+    """The secrets of every destination of syncs.yml (none when it cannot be read)."""
+    try:
+        configs = load_config() if configs is None else configs
+    except (OSError, SyncError, yaml.YAMLError):
+        return set()
+    return set().union(*(config.secrets() for config in configs.values()))
 
 
 def load_config(path: Path | None = None) -> dict[str, DestinationConfig]:
@@ -328,6 +354,7 @@ def record_rejections(
     if not rejected:
         return
     now = _now()
+    secrets = config.secrets()
     for key, (op, reason) in rejected.items():
         warehouse.execute(
             f"delete from {STATE_SCHEMA}.rejections where destination = ? and record_key = ?",
@@ -335,7 +362,7 @@ def record_rejections(
         )
         warehouse.execute(
             f"insert into {STATE_SCHEMA}.rejections values (?, ?, ?, ?, ?, ?)",
-            (config.name, key, op, reason[:1000], run_id, now),
+            (config.name, key, op, redact(reason, secrets)[:1000], run_id, now),
         )
 
 
@@ -421,7 +448,12 @@ class SyncRun:
         return f"{text}: {self.message}" if self.message else text
 
 
-def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+def _log_run(
+    warehouse: Warehouse, run: SyncRun, started: datetime, secrets: set[str] | frozenset[str]
+) -> None:
+    """One row of sync_state.sync_runs; the message is redacted first (here and on the run,
+    which the CLI and Dagster print)."""
+    run.message = redact(run.message, secrets)
     warehouse.execute(
         f"insert into {STATE_SCHEMA}.sync_runs ({_SYNC_RUNS_COLUMNS}) "
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -484,6 +516,7 @@ def sync_destination(
     started_at = _now()
     started = time.perf_counter()
     run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+    secrets = config.secrets()
     ensure_state(warehouse)
     try:
         run.build_id = require_passing_checks(warehouse, as_of).build_id
@@ -499,10 +532,10 @@ def sync_destination(
     except (QualityGateError, SyncRefused) as exc:
         run.status, run.message = "refused", str(exc)
         run.seconds = time.perf_counter() - started
-        _log_run(warehouse, run, started_at)
+        _log_run(warehouse, run, started_at, secrets)
         if isinstance(exc, SyncRefused):
-            raise
-        raise SyncRefused(f"{config.name}: {exc}") from exc
+            raise SyncRefused(redact(str(exc), secrets)) from None
+        raise SyncRefused(f"{config.name}: {run.message}") from None
 
     newer = _newest_sent_as_of(warehouse, config.name)
     if newer is not None and newer > as_of and not force and not dry_run:
@@ -515,7 +548,7 @@ def sync_destination(
             "later build brings it forward (--force sends the older picture)"
         )
         run.seconds = time.perf_counter() - started
-        _log_run(warehouse, run, started_at)
+        _log_run(warehouse, run, started_at, secrets)
         return run
 
     if dry_run:
@@ -526,7 +559,7 @@ def sync_destination(
                 keys.append(change.record_key)
         run.status = "dry_run"
         run.seconds = time.perf_counter() - started
-        _log_run(warehouse, run, started_at)
+        _log_run(warehouse, run, started_at, secrets)
         return run
 
     assert destination is not None
@@ -553,17 +586,19 @@ def sync_destination(
         run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"
         run.seconds = time.perf_counter() - started
         sending.done(count=run.sent, detail="failed")
-        _log_run(warehouse, run, started_at)
+        _log_run(warehouse, run, started_at, secrets)
+        # not chained: the cause's text (an HTTP library's, naming the URL) would be
+        # printed with the traceback; the redacted message names its type
         raise SyncError(
             f"{config.name}: delivery failed after {run.sent} records were acknowledged "
-            f"(they are recorded; a retry sends the rest): {exc}"
-        ) from exc
+            f"(they are recorded; a retry sends the rest): {run.message}"
+        ) from None
     run.status = "partial" if run.failed else "success"
     if run.failed:
         run.message = f"{run.failed} records rejected; see {STATE_SCHEMA}.rejections"
     run.seconds = time.perf_counter() - started
     sending.done(count=run.sent, detail=run.status)
-    _log_run(warehouse, run, started_at)
+    _log_run(warehouse, run, started_at, secrets)
     return run
 
 
@@ -605,7 +640,10 @@ class AudienceApi:
         url = config.env("url_env")
         if not url:
             raise SyncError(f"{config.name}: set {config.options.get('url_env')} to the API URL")
-        self.url = url.rstrip("/")
+        # a query string (`?api_key=...`) goes with every call, after the endpoint's path
+        parts = urlsplit(url)
+        self.url = urlunsplit(parts._replace(path=parts.path.rstrip("/"), query=""))
+        self.params = parse_qsl(parts.query, keep_blank_values=True)
         self.session = _http_session(config.env("token_env"))
 
     def send(self, changes: Sequence[Change]) -> Delivery:
@@ -614,6 +652,7 @@ class AudienceApi:
         response = self.session.post(
             f"{self.url}/lists/{changes[0].audience_key}/members/{action}",
             json={"members": members},
+            params=self.params,
             timeout=30,
         )
         if response.status_code >= 400:
@@ -968,30 +1007,42 @@ def run_syncs(
     if unknown:
         raise SyncError(f"unknown destination(s) {unknown}; syncs.yml has {sorted(configs)}")
     as_of = as_of or latest_build_as_of(warehouse)
+    secrets = all_secrets({n: configs[n] for n in names or list(configs)})
     runs = []
-    for name in names or list(configs):
-        config = configs[name]
-        missing = missing_settings(config)
-        if missing and skip_unconfigured and not dry_run:
-            log.info("%s: not configured (%s)", name, ", ".join(missing))
-            skipped = SyncRun("-", name, as_of.strftime(AS_OF_FORMAT), dry_run, status="skipped")
-            skipped.message = f"not configured: set {', '.join(missing)}"
-            runs.append(skipped)
-            continue
-        destination = None if dry_run else open_destination(config)
-        try:
-            runs.append(
-                sync_destination(
-                    warehouse,
-                    config,
-                    destination,
-                    as_of=as_of,
-                    dry_run=dry_run,
-                    force=force,
-                    progress=progress,
+    with redacting_logs(secrets):
+        for name in names or list(configs):
+            config = configs[name]
+            missing = missing_settings(config)
+            if missing and skip_unconfigured and not dry_run:
+                log.info("%s: not configured (%s)", name, ", ".join(missing))
+                skipped = SyncRun(
+                    "-", name, as_of.strftime(AS_OF_FORMAT), dry_run, status="skipped"
                 )
-            )
-        finally:
-            if destination is not None:
-                destination.close()
+                skipped.message = f"not configured: set {', '.join(missing)}"
+                runs.append(skipped)
+                continue
+            try:
+                destination = None if dry_run else open_destination(config)
+            except SyncError as exc:
+                raise SyncError(redact(str(exc), secrets)) from None
+            except Exception as exc:  # e.g. the CRM database refusing the connection
+                raise SyncError(
+                    f"{name}: cannot open the destination: {type(exc).__name__}: "
+                    f"{redact(str(exc), secrets)}"
+                ) from None
+            try:
+                runs.append(
+                    sync_destination(
+                        warehouse,
+                        config,
+                        destination,
+                        as_of=as_of,
+                        dry_run=dry_run,
+                        force=force,
+                        progress=progress,
+                    )
+                )
+            finally:
+                if destination is not None:
+                    destination.close()
     return runs

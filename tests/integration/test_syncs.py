@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -201,6 +202,74 @@ def test_rate_limits_and_transient_errors_are_retried(warehouse, api, con):
     assert state.throttled == 2
     assert time.perf_counter() - started >= 2 * state.retry_after  # Retry-After was waited
     assert set(state.adds.values()) == {1}
+
+
+SECRET_PATH = "/hooks/T0SECRET/B0PATH4242"
+API_KEY = "SECRET123"
+TOKEN = "tok_SECRETBEARER_9f8e7d"
+
+
+def test_no_secret_reaches_output_logs_or_state(warehouse, con, capsys, caplog, monkeypatch):
+    """The lists API and the webhook at URLs whose path is a token, with `?api_key=` and a
+    bearer token, failing every way (5xx that echo the request, rejections that echo it,
+    connection refused): the CLI's output, every log record and the state tables name the
+    host and what went wrong, never a secret."""
+    from urllib3.util.retry import Retry
+
+    from audience.cli import main
+
+    monkeypatch.setattr(Retry, "get_backoff_time", lambda self: 0)  # retries, without waiting
+    caplog.set_level(logging.DEBUG)
+    for destination in ("marketing_lists", "lead_routing"):
+        forget(con, destination)
+    email = con.query(
+        "select min(email) from marts.export_audience_members where channel in ('email', 'any')"
+    )[0][0]
+    state = ApiState(prefix=SECRET_PATH, echo_requests=True)
+    server = Server(state)
+    codes = []
+    try:
+        with environment(
+            AUDIENCE_LISTS_API_URL=f"{server.url}{SECRET_PATH}?api_key={API_KEY}",
+            AUDIENCE_LISTS_API_TOKEN=TOKEN,
+            AUDIENCE_ROUTING_WEBHOOK_URL=f"{server.url}{SECRET_PATH}/webhook?api_key={API_KEY}",
+        ):
+            state.reject_emails = {email}  # a rejection whose reason echoes the request
+            codes.append(main(["sync", "marketing_lists"]))
+            # the rejected member is pending: the next run sends it again, into 503s
+            state.error_requests = set(range(state.requests + 1, state.requests + 1000))
+            codes.append(main(["sync", "marketing_lists"]))  # 503, retried, then given up
+            codes.append(main(["sync", "lead_routing"]))
+            server.kill()
+            time.sleep(0.2)
+            codes.append(main(["sync", "marketing_lists"]))  # connection refused
+    finally:
+        server.close()
+    assert codes == [1, 2, 2, 2]
+    captured = capsys.readouterr()
+    runs = con.query(
+        "select destination, status, message from sync_state.sync_runs "
+        "where destination in ('marketing_lists', 'lead_routing')"
+    )
+    rejections = con.query(
+        "select * from sync_state.rejections where destination = 'marketing_lists'"
+    )
+    texts = {
+        "stdout": captured.out,
+        "stderr": captured.err,
+        "logs": caplog.text,
+        **{f"log record {i}": r.getMessage() for i, r in enumerate(caplog.records)},
+        "sync_runs": repr(runs),
+        "rejections": repr(rejections),
+    }
+    for secret in (API_KEY, TOKEN, SECRET_PATH, "B0PATH4242", "T0SECRET"):
+        leaked = [where for where, text in texts.items() if secret in text]
+        assert not leaked, f"{secret} in {leaked}"
+    # what went wrong is still said, with the host
+    assert "HTTP 503" in captured.err and "ConnectionError" in captured.err
+    assert "127.0.0.1" in captured.err
+    assert any(status == "failed" and "HTTP 503" in message for _, status, message in runs)
+    assert any(reason.startswith("invalid address") for reason in (r[3] for r in rejections))
 
 
 def test_a_rejected_member_is_kept_with_its_reason_and_retried(warehouse, api, con):
