@@ -20,10 +20,13 @@
 {%- endmacro %}
 
 {# on-run-end, on PostgreSQL: the reader roles may use the marts schema (one statement per
-   run: parallel grants on one schema collide in the catalog), and the sync roles own their
-   delivery state in schema sync_state, the only place they can write. The sync roles also
-   read the quality gates' verdict (schema quality, written by `audience check`): they must
-   not send data whose checks failed. #}
+   run: parallel grants on one schema collide in the catalog), and the sync roles keep their
+   delivery state in schema sync_state, the only place they can write: the build creates it
+   and its tables (sync_state_ddl, the one definition the syncs also use), and grants them
+   select, insert, update, delete on its tables, now and later ones (default privileges),
+   and create for their scratch tables. The sync roles also read the quality gates' verdict
+   (schema quality, written by `audience check`): they must not send data whose checks
+   failed. #}
 {% macro grant_reader_schema_usage() -%}
     {%- set statements = [] -%}
     {%- if target.type == 'postgres' and execute -%}
@@ -33,9 +36,13 @@
             {%- endfor -%}
         {%- endif -%}
         {%- if var('grants__sync_roles', []) -%}
-            {%- do statements.append('create schema if not exists sync_state') -%}
+            {%- for statement in sync_state_ddl().split(';') if statement.strip() -%}
+                {%- do statements.append(statement.strip()) -%}
+            {%- endfor -%}
             {%- for role in var('grants__sync_roles', []) -%}
                 {%- do statements.append('grant usage, create on schema sync_state to ' ~ adapter.quote(role)) -%}
+                {%- do statements.append('grant select, insert, update, delete on all tables in schema sync_state to ' ~ adapter.quote(role)) -%}
+                {%- do statements.append('alter default privileges in schema sync_state grant select, insert, update, delete on tables to ' ~ adapter.quote(role)) -%}
             {%- endfor -%}
             {%- do statements.append('create schema if not exists quality') -%}
             {%- for role in var('grants__sync_roles', []) -%}

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -229,22 +230,6 @@ def diff(warehouse: Warehouse, config: DestinationConfig) -> list[Change]:
 
 # --- state in the warehouse -------------------------------------------------------------------
 
-_STATE_DDL = (
-    f"""create table if not exists {STATE_SCHEMA}.delivered (
-        destination varchar not null, record_key varchar not null, audience_key varchar,
-        payload_hash varchar, payload varchar, delivered_at timestamp, run_id varchar,
-        primary key (destination, record_key))""",
-    f"""create table if not exists {STATE_SCHEMA}.rejections (
-        destination varchar, record_key varchar, op varchar, reason varchar,
-        run_id varchar, rejected_at timestamp)""",
-    f"""create table if not exists {STATE_SCHEMA}.sync_runs (
-        run_id varchar, destination varchar, as_of timestamp, started_at timestamp,
-        finished_at timestamp, status varchar, dry_run boolean, added integer,
-        changed integer, removed integer, failed integer, seconds double precision,
-        message varchar, build_id varchar)""",
-    # sync_runs of a warehouse synced before runs named the build they sent
-    f"alter table {STATE_SCHEMA}.sync_runs add column if not exists build_id varchar",
-)
 _SYNC_RUNS_COLUMNS = (
     "run_id, destination, as_of, started_at, finished_at, status, dry_run, added, changed, "
     "removed, failed, seconds, message, build_id"
@@ -264,10 +249,48 @@ _BATCH_SCHEMA = pa.schema(
 )
 
 
+#: the one definition of the state tables: a dbt macro the build runs (on PostgreSQL, for
+#: the sync roles) and the syncs render here
+STATE_DDL_MACRO = Path("macros") / "syncs" / "sync_state.sql"
+_CREATE_SCHEMA = re.compile(r"create schema if not exists (\w+)$", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"create table if not exists (\w+)\.(\w+)\b", re.IGNORECASE)
+_ADD_COLUMN = re.compile(
+    r"alter table (\w+)\.(\w+) add column if not exists (\w+)\b", re.IGNORECASE
+)
+
+
+def state_ddl() -> list[str]:
+    """The statements of macro sync_state_ddl, in order."""
+    import jinja2
+
+    template = jinja2.Environment().from_string((project_dir() / STATE_DDL_MACRO).read_text())
+    text = str(template.module.sync_state_ddl())
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
+
+
+def _schema_exists(warehouse: Warehouse, schema: str) -> bool:
+    rows = warehouse.query(
+        "select count(*) from information_schema.schemata where schema_name = ?", (schema,)
+    )
+    return bool(rows[0][0])
+
+
 def ensure_state(warehouse: Warehouse) -> None:
-    warehouse.execute(f"create schema if not exists {STATE_SCHEMA}")
-    for ddl in _STATE_DDL:
-        warehouse.execute(ddl)
+    """Create what is missing of the state tables, and only that: where the build created
+    them, a sync role runs without the right to create schemas (a `create ... if not
+    exists` still asks for it) or to alter tables it does not own."""
+    for statement in state_ddl():
+        if match := _CREATE_SCHEMA.match(statement):
+            if _schema_exists(warehouse, match.group(1)):
+                continue
+        elif match := _CREATE_TABLE.match(statement):
+            if warehouse.column_names(match.group(1), match.group(2)):
+                continue
+        elif match := _ADD_COLUMN.match(statement):
+            schema, table, column = match.groups()
+            if column in warehouse.column_names(schema, table):
+                continue
+        warehouse.execute(statement)
 
 
 class StateReader:
@@ -892,10 +915,6 @@ def pull_crm_changes(warehouse: Warehouse, config: DestinationConfig) -> CrmPull
     if not database:
         raise SyncError(f"{config.name}: set {config.options.get('database_env')} to pull")
     ensure_state(warehouse)
-    warehouse.execute(
-        f"create table if not exists {STATE_SCHEMA}.crm_pulls ("
-        "destination varchar, watermark timestamp, pulled integer, pulled_at timestamp)"
-    )
     last = warehouse.query(
         f"select max(watermark) from {STATE_SCHEMA}.crm_pulls where destination = ?",
         (config.name,),

@@ -9,8 +9,17 @@ import psycopg2
 import pytest
 from warehouses import FIXTURES, environment, postgres_database
 
-from audience.checks import CheckResult, CheckRun, QualityGateError, record, require_passing_checks
+from audience.checks import (
+    CheckResult,
+    CheckRun,
+    QualityGateError,
+    current_build,
+    load_suites,
+    record,
+    require_passing_checks,
+)
 from audience.dbt import run_dbt
+from audience.devservers import ApiState, Server
 from audience.loader import load_dir
 from audience.warehouse import PostgresWarehouse, postgres_params
 
@@ -121,14 +130,20 @@ def test_membership_lookups_are_indexed(reader):
 def test_sync_role_reads_the_marts_and_writes_only_its_state(roles):
     _, sync_role, database = roles
     assert query_as(sync_role, database, "select count(*) from marts.segment_membership")[0][0] > 0
+    # the build made the state tables; the role writes them and may add scratch tables
     query_as(
         sync_role,
         database,
-        "create table sync_state.delivered (destination text, record_key text, payload_hash text)",
+        "insert into sync_state.delivered (destination, record_key, payload_hash) "
+        "values ('probe', 'k', 'h')",
     )
-    query_as(sync_role, database, "insert into sync_state.delivered values ('crm', 'k', 'h')")
-    assert query_as(sync_role, database, "select count(*) from sync_state.delivered") == [(1,)]
+    assert query_as(
+        sync_role, database, "select count(*) from sync_state.delivered where destination = 'probe'"
+    ) == [(1,)]
+    query_as(sync_role, database, "delete from sync_state.delivered where destination = 'probe'")
+    query_as(sync_role, database, "create table sync_state.probe_scratch (x int)")
     for statement in (
+        "create schema sneaky",
         "create table marts.sneaky (x int)",
         "delete from marts.segment_membership",
         "select count(*) from raw.identifies",
@@ -170,3 +185,72 @@ def test_sync_role_reads_the_quality_verdict_and_cannot_forge_it(roles):
             "insert into quality.check_runs (run_id, as_of, checked_at, success) "
             "values ('forged', '2026-06-30', '2026-06-30 01:00', true)",
         )
+
+
+def test_sync_role_syncs_with_only_its_grants(roles, tmp_path, capsys):
+    """`audience sync` connected as the sync role, with nothing but the build's grants:
+    the state schema and tables are there, so the sync creates nothing the role may not;
+    it reads the marts and the verdict, sends, and writes its rows of sync_state."""
+    from audience.cli import main
+
+    _, sync_role, database = roles
+    owner = PostgresWarehouse(database)
+    try:
+        build = current_build(owner)
+        passed = CheckRun(
+            f"passed-{uuid.uuid4().hex[:8]}",
+            "postgres",
+            build.as_of,
+            datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            build_id=build.build_id,
+        )
+        passed.results = [
+            CheckResult(suite.name, "expect_it", None, "critical", True, suite.name, "")
+            for suite in load_suites()
+        ]
+        record(owner, passed)  # as `audience check` does, with the build's role
+    finally:
+        owner.close()
+
+    state = ApiState()
+    server = Server(state)
+    try:
+        with environment(
+            PGUSER=sync_role,
+            PGPASSWORD="",
+            PGDATABASE=database,
+            AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"),
+            AUDIENCE_AD_FILES_DIR=str(tmp_path / "ads"),
+            AUDIENCE_LISTS_API_URL=server.url,
+            AUDIENCE_LISTS_API_TOKEN="token-of-the-test",
+        ):
+            code = main(["sync", "ad_audiences", "marketing_lists", "--target", "postgres"])
+    finally:
+        server.close()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    runs = query_as(
+        sync_role,
+        database,
+        "select destination, status, added from sync_state.sync_runs "
+        "where destination in ('ad_audiences', 'marketing_lists') order by destination",
+    )
+    assert [(d, s) for d, s, _ in runs] == [
+        ("ad_audiences", "success"),
+        ("marketing_lists", "success"),
+    ]
+    assert all(added > 0 for _, _, added in runs)
+    delivered = query_as(
+        sync_role,
+        database,
+        "select destination, count(*) from sync_state.delivered group by destination "
+        "order by destination",
+    )
+    assert dict(delivered) == {d: added for d, _, added in runs}
+    assert (
+        sum(len(members) for members in state.lists.values()) == dict(delivered)["marketing_lists"]
+    )
+    assert list((tmp_path / "ads").glob("*/*.csv"))
+    for relation in ("raw.identifies", "staging.stg_crm__contacts"):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            query_as(sync_role, database, f"select count(*) from {relation}")

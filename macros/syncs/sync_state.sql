@@ -1,0 +1,54 @@
+{# The reverse-ETL syncs' delivery state (schema sync_state): the one definition of its
+   tables. The build runs it on PostgreSQL when sync roles are named (on-run-end,
+   grant_reader_schema_usage), so a sync role needs no CREATE on the database; the syncs
+   (src/audience/syncs.py, ensure_state) render this file with plain Jinja and run only
+   the statements whose objects are missing. Plain SQL only: no dbt functions here.
+
+   delivered: what each destination last acknowledged, by record key
+   rejections: records a destination refused, with its reason (retried next run)
+   sync_runs: one row per run
+   crm_pulls: the watermarks of `audience pull-crm` #}
+{% macro sync_state_ddl() -%}
+create schema if not exists sync_state;
+create table if not exists sync_state.delivered (
+    destination varchar not null,
+    record_key varchar not null,
+    audience_key varchar,
+    payload_hash varchar,
+    payload varchar,
+    delivered_at timestamp,
+    run_id varchar,
+    primary key (destination, record_key)
+);
+create table if not exists sync_state.rejections (
+    destination varchar,
+    record_key varchar,
+    op varchar,
+    reason varchar,
+    run_id varchar,
+    rejected_at timestamp
+);
+create table if not exists sync_state.sync_runs (
+    run_id varchar,
+    destination varchar,
+    as_of timestamp,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar,
+    dry_run boolean,
+    added integer,
+    changed integer,
+    removed integer,
+    failed integer,
+    seconds double precision,
+    message varchar,
+    build_id varchar
+);
+alter table sync_state.sync_runs add column if not exists build_id varchar;
+create table if not exists sync_state.crm_pulls (
+    destination varchar,
+    watermark timestamp,
+    pulled integer,
+    pulled_at timestamp
+)
+{%- endmacro %}
