@@ -28,6 +28,7 @@ MIN_SECRET_LENGTH = 4
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\[\]{}]+", re.IGNORECASE)
 _BEARER = re.compile(r"\b(bearer)(\s+)[^\s'\",;]+", re.IGNORECASE)
+_DSN_PASSWORD = re.compile(r"\bpassword\s*=\s*'?([^\s']+)", re.IGNORECASE)
 _QUERY_VALUE = re.compile(r"([?&][^=&?#\s'\"]+=)([^&#\s'\"]+)")
 
 
@@ -71,6 +72,8 @@ def secret_values(value: str | None) -> set[str]:
     if not value:
         return set()
     found = {value}
+    # a libpq key=value connection string: its password
+    found.update(match.group(1) for match in _DSN_PASSWORD.finditer(value))
     if "://" in value:
         try:
             parts = urlsplit(value)

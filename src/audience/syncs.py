@@ -98,15 +98,24 @@ class DestinationConfig:
 
     def secrets(self) -> set[str]:
         """What must never be shown of this destination's settings: the value of every
-        environment variable it reads (URL, token, CRM database; PGPASSWORD for the CRM's
-        connection) and the pieces of those URLs (see audience.redaction.secret_values)."""
+        environment variable it reads (URL, token, the CRM's DSN; PGPASSWORD for the CRM's
+        connection) and the pieces of those URLs (see audience.redaction.secret_values).
+        A plain database name is no secret: masking it would mask words of messages."""
         found: set[str] = set()
         for key in self.options:
             if key.endswith("_env") and key not in PUBLIC_SETTINGS:
-                found |= secret_values(self.env(key))
+                value = self.env(key)
+                if key == "database_env" and value and not _is_dsn(value):
+                    continue  # a database's name: shown, as it names nothing secret
+                found |= secret_values(value)
         if self.kind == "crm_postgres":
             found |= secret_values(os.environ.get("PGPASSWORD"))
         return found
+
+
+def _is_dsn(value: str) -> bool:
+    """A connection string (URL or libpq key=value) rather than a database's name."""
+    return "://" in value or "=" in value
 
 
 def all_secrets(configs: dict[str, DestinationConfig] | None = None) -> set[str]:

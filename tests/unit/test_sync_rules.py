@@ -114,13 +114,15 @@ def test_each_destination_setting_it_reads_is_a_secret(monkeypatch):
     monkeypatch.setenv("AUDIENCE_LISTS_API_URL", "https://lists.example.com/v1?api_key=K3Y-lists")
     monkeypatch.setenv("AUDIENCE_LISTS_API_TOKEN", "tok-lists-123")
     monkeypatch.setenv("AUDIENCE_ROUTING_WEBHOOK_URL", "https://hooks.example.com/T0/B0/W3bh00k")
-    monkeypatch.setenv("AUDIENCE_CRM_DATABASE", "crm_prod_db")
+    monkeypatch.setenv("AUDIENCE_CRM_DATABASE", "dbname=crm user=sync password=crm-pass-7")
     monkeypatch.setenv("PGPASSWORD", "pg-pass-42")
     monkeypatch.setenv("AUDIENCE_AD_FILES_DIR", "/data/ads")
     secrets = all_secrets(configs)
-    for value in ("K3Y-lists", "tok-lists-123", "/T0/B0/W3bh00k", "crm_prod_db", "pg-pass-42"):
+    for value in ("K3Y-lists", "tok-lists-123", "/T0/B0/W3bh00k", "crm-pass-7", "pg-pass-42"):
         assert value in secrets
     assert "/data/ads" not in secrets  # a folder is not a secret
+    monkeypatch.setenv("AUDIENCE_CRM_DATABASE", "audience")  # nor a database's name
+    assert "audience" not in all_secrets(configs)
     assert configs["marketing_lists"].secrets() >= {"K3Y-lists", "tok-lists-123"}
 
 
