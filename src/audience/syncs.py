@@ -14,7 +14,9 @@ Reliability: the state advances one acknowledged batch at a time, in a transacti
 destination that fails midway keeps what it acknowledged; the retry sends the rest and
 nothing twice. Records a destination rejects are kept with the reason in
 sync_state.rejections and stay pending, so the next run retries them. Every run is logged
-in sync_state.sync_runs.
+in sync_state.sync_runs: a `running` row when it starts, its outcome when it ends; a run
+that finds an earlier `running` row of its destination (a killed process) marks it
+`interrupted`. One destination failing or refused never stops the others (`run_syncs`).
 
 Delivery is plain code over two well-kept libraries: `requests` sessions with urllib3's
 `Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx) for the HTTP
@@ -62,7 +64,11 @@ KINDS = ("crm_postgres", "audience_api", "ad_files", "webhook")
 
 
 class SyncError(RuntimeError):
-    """A sync is misconfigured or its destination failed; the message says which and why."""
+    """A sync is misconfigured or its destination failed; the message says which and why.
+    Raised by a run of one destination, it carries that run (`run`, logged as failed or
+    refused in sync_state.sync_runs)."""
+
+    run: SyncRun | None = None
 
 
 class SyncRefused(SyncError):
@@ -81,7 +87,8 @@ class DestinationConfig:
     channels: tuple[str, ...] = ()
     batch_size: int = 1000
     max_remove_share: float = 0.2
-    min_audience_for_breaker: int = 20
+    max_change_share: float = 0.5
+    min_protected_records: int = 5
     append_only: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -342,21 +349,74 @@ def record_rejections(
 # --- safety -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Trip:
+    """One audience a run would remove or change too much of (the circuit breaker)."""
+
+    audience: str
+    held: int
+    op: str  # remove | change
+    count: int
+    limit: float
+
+    @property
+    def share(self) -> float:
+        return self.count / self.held
+
+    def describe(self) -> str:
+        setting = "max_remove_share" if self.op == "remove" else "max_change_share"
+        return (
+            f"audience {self.audience}: holds {self.held}, would {self.op} {self.count} "
+            f"({self.share:.0%}, limit {setting} {self.limit:.0%})"
+        )
+
+
+def breaker_trips(
+    held: dict[str, int],
+    removes: dict[str, int],
+    changes: dict[str, int],
+    *,
+    max_remove_share: float,
+    max_change_share: float,
+    min_protected_records: int,
+) -> list[Trip]:
+    """The audiences a run would remove or change too much of: those the destination holds
+    at least `min_protected_records` records of, where the removed (or changed) records are
+    more than the allowed share of what it holds. An audience the destination does not hold
+    yet (a first sync) is never tripped: nothing of it can be lost."""
+    trips = []
+    for op, counts, limit in (
+        ("remove", removes, max_remove_share),
+        ("change", changes, max_change_share),
+    ):
+        for audience, count in sorted(counts.items()):
+            holds = held.get(audience, 0)
+            if holds >= max(min_protected_records, 1) and count / holds > limit:
+                trips.append(Trip(audience, holds, op, count, limit))
+    return sorted(trips, key=lambda t: (t.audience, t.op))
+
+
 def check_safety(
     warehouse: Warehouse, config: DestinationConfig, changes: Sequence[Change], *, force: bool
 ) -> None:
-    """Refuse an empty export and a run that removes too much of an audience (unless forced)."""
+    """Refuse an empty export, and a run that removes or changes too much of an audience it
+    holds (the circuit breaker), unless forced."""
+    if force:
+        return
     exported = warehouse.query(f"select count(*) from ({_export_query(config)}) as export")[0][0]
-    if exported == 0 and not force:
+    if exported == 0:
         raise SyncRefused(
             f"{config.name}: export {config.model} is empty; refusing to withdraw everything "
             "(use --force if that is meant)"
         )
     removes: dict[str, int] = defaultdict(int)
+    changed: dict[str, int] = defaultdict(int)
     for change in changes:
         if change.op == "remove":
             removes[change.audience_key] += 1
-    if not removes or force:
+        elif change.op == "change":
+            changed[change.audience_key] += 1
+    if not removes and not changed:
         return
     held = dict(
         warehouse.query(
@@ -365,16 +425,19 @@ def check_safety(
             (config.name,),
         )
     )
-    tripped = [
-        f"{audience}: {count} of {held[audience]}"
-        for audience, count in sorted(removes.items())
-        if held.get(audience, 0) >= config.min_audience_for_breaker
-        and count / held[audience] > config.max_remove_share
-    ]
-    if tripped:
+    trips = breaker_trips(
+        held,
+        removes,
+        changed,
+        max_remove_share=config.max_remove_share,
+        max_change_share=config.max_change_share,
+        min_protected_records=config.min_protected_records,
+    )
+    if trips:
         raise SyncRefused(
-            f"{config.name}: would remove more than {config.max_remove_share:.0%} of "
-            f"{', '.join(tripped)}; refusing (use --force if that is meant)"
+            f"{config.name}: refusing to send: {'; '.join(t.describe() for t in trips)}. "
+            "Nothing was sent. If that is meant, run `audience sync "
+            f"{config.name} --force`, or raise the setting for {config.name} in syncs.yml"
         )
 
 
@@ -387,8 +450,9 @@ class SyncRun:
     destination: str
     as_of: str
     dry_run: bool
-    #: success | partial | failed | refused | dry_run | skipped (unconfigured, or the marts
-    #: are older than what the destination already received)
+    #: success | partial (some records rejected) | failed (delivery failed, or every record
+    #: was rejected) | refused | dry_run | skipped (unconfigured, or the marts are older than
+    #: what the destination already received); `running` and `interrupted` only in the log
     status: str = "running"
     added: int = 0
     changed: int = 0
@@ -400,14 +464,27 @@ class SyncRun:
     build_id: str | None = None
     pending: dict[str, int] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    #: a few rejected records and the destination's reason (of `failed` rejected in all)
+    rejections: dict[str, str] = field(default_factory=dict)
+    #: skipped because a setting it needs is not in the environment
+    unconfigured: bool = False
+    #: failed on the way to the destination (a retry may get through), not refused or rejected
+    retryable: bool = False
+    #: earlier runs of this destination found `running` (killed) and marked interrupted
+    interrupted: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed, was refused or rejected (skipped and dry runs are ok)."""
+        return self.status in {"success", "dry_run", "skipped"}
 
     @property
     def sent(self) -> int:
         return self.added + self.changed + self.removed
 
     def format_line(self) -> str:
-        if self.status == "skipped":
-            return f"{self.destination}: skipped: {self.message}"
+        if self.status in {"skipped", "refused"}:
+            return f"{self.destination}: {self.status}: {self.message}"
         if self.dry_run:
             counts = ", ".join(f"{n} to {op}" for op, n in self.pending.items()) or "nothing"
             lines = [f"{self.destination}: dry run: would send {counts}"]
@@ -418,10 +495,43 @@ class SyncRun:
             f"{self.destination}: {self.status}: {self.added} added, {self.changed} changed, "
             f"{self.removed} removed, {self.failed} rejected ({self.seconds:.1f}s)"
         )
+        if self.interrupted:
+            text += f" (earlier run {', '.join(self.interrupted)} found interrupted)"
         return f"{text}: {self.message}" if self.message else text
 
 
-def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+INTERRUPTED_MESSAGE = (
+    "the process ended before the run finished (killed, or the machine went down); what the "
+    "destination acknowledged is recorded, and the next run sends the rest"
+)
+
+
+def _start_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+    """Log the run as `running`, first marking the destination's earlier runs still
+    `running` (their process was killed) as `interrupted`."""
+    stale = warehouse.query(
+        f"select run_id from {STATE_SCHEMA}.sync_runs "
+        "where destination = ? and status = 'running' and started_at < ? order by started_at",
+        (run.destination, started),
+    )
+    if stale:
+        run.interrupted = [run_id for (run_id,) in stale]
+        log.warning(
+            "%s: earlier run(s) %s never finished; marked interrupted",
+            run.destination,
+            ", ".join(run.interrupted),
+        )
+        warehouse.execute(
+            f"update {STATE_SCHEMA}.sync_runs set status = 'interrupted', message = ? "
+            "where destination = ? and status = 'running' and started_at < ?",
+            (INTERRUPTED_MESSAGE, run.destination, started),
+        )
+    _insert_run(warehouse, run, started, finished=None)
+
+
+def _insert_run(
+    warehouse: Warehouse, run: SyncRun, started: datetime, finished: datetime | None
+) -> None:
     warehouse.execute(
         f"insert into {STATE_SCHEMA}.sync_runs ({_SYNC_RUNS_COLUMNS}) "
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -430,7 +540,7 @@ def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
             run.destination,
             run.as_of,
             started,
-            _now(),
+            finished,
             run.status,
             run.dry_run,
             run.added,
@@ -440,6 +550,28 @@ def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
             round(run.seconds, 3),
             run.message[:2000],
             run.build_id,
+        ),
+    )
+
+
+def _log_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+    """Record how the run (logged `running` when it started) ended."""
+    warehouse.execute(
+        f"update {STATE_SCHEMA}.sync_runs set finished_at = ?, status = ?, added = ?, "
+        "changed = ?, removed = ?, failed = ?, seconds = ?, message = ?, build_id = ? "
+        "where run_id = ? and destination = ?",
+        (
+            _now(),
+            run.status,
+            run.added,
+            run.changed,
+            run.removed,
+            run.failed,
+            round(run.seconds, 3),
+            run.message[:2000],
+            run.build_id,
+            run.run_id,
+            run.destination,
         ),
     )
 
@@ -485,6 +617,7 @@ def sync_destination(
     started = time.perf_counter()
     run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
     ensure_state(warehouse)
+    _start_run(warehouse, run, started_at)
     try:
         run.build_id = require_passing_checks(warehouse, as_of).build_id
         changes = diff(warehouse, config)
@@ -497,12 +630,21 @@ def sync_destination(
             )
         check_safety(warehouse, config, changes, force=force)
     except (QualityGateError, SyncRefused) as exc:
-        run.status, run.message = "refused", str(exc)
+        run.status, run.message = "refused", str(exc).removeprefix(f"{config.name}: ")
         run.seconds = time.perf_counter() - started
         _log_run(warehouse, run, started_at)
-        if isinstance(exc, SyncRefused):
+        refused = exc if isinstance(exc, SyncRefused) else SyncRefused(f"{config.name}: {exc}")
+        refused.run = run
+        if refused is exc:
             raise
-        raise SyncRefused(f"{config.name}: {exc}") from exc
+        raise refused from exc
+    except Exception as exc:
+        run.status, run.message = "failed", f"before sending: {type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at)
+        error = SyncError(f"{config.name}: {run.message}")
+        error.run = run
+        raise error from exc
 
     newer = _newest_sent_as_of(warehouse, config.name)
     if newer is not None and newer > as_of and not force and not dry_run:
@@ -547,20 +689,33 @@ def sync_destination(
             }
             record_rejections(warehouse, config, run.run_id, refused)
             run.failed += len(refused)
+            for key, (_, reason) in refused.items():
+                if len(run.rejections) < 5:
+                    run.rejections[key] = reason
             sending.advance(len(batch))
         destination.finish(StateReader(warehouse, config.name))
     except Exception as exc:
-        run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"
+        run.status, run.retryable = "failed", True
+        run.message = (
+            f"delivery failed after {run.sent} records were acknowledged (they are recorded; "
+            f"a retry sends the rest): {type(exc).__name__}: {exc}"
+        )
         run.seconds = time.perf_counter() - started
         sending.done(count=run.sent, detail="failed")
         _log_run(warehouse, run, started_at)
-        raise SyncError(
-            f"{config.name}: delivery failed after {run.sent} records were acknowledged "
-            f"(they are recorded; a retry sends the rest): {exc}"
-        ) from exc
-    run.status = "partial" if run.failed else "success"
+        error = SyncError(f"{config.name}: {run.message}")
+        error.run = run
+        raise error from exc
     if run.failed:
-        run.message = f"{run.failed} records rejected; see {STATE_SCHEMA}.rejections"
+        # every record rejected is a failure; some of them, a partial run
+        run.status = "failed" if run.sent == 0 else "partial"
+        examples = "; ".join(f"{key}: {reason}" for key, reason in run.rejections.items())
+        run.message = (
+            f"{run.failed} records rejected (e.g. {examples}); they stay pending, see "
+            f"{STATE_SCHEMA}.rejections"
+        )
+    else:
+        run.status = "success"
     run.seconds = time.perf_counter() - started
     sending.done(count=run.sent, detail=run.status)
     _log_run(warehouse, run, started_at)
@@ -962,7 +1117,12 @@ def run_syncs(
     progress: Reporter = SILENT,
 ) -> list[SyncRun]:
     """Run the named destinations (default: all) on the latest build, one after another;
-    `progress` hears of the records each sends."""
+    `progress` hears of the records each sends.
+
+    Every destination runs: one that fails or is refused is a SyncRun of that status (with
+    the reason in its message) and the next one runs. The caller decides what the statuses
+    mean for it (`SyncRun.ok`). Only an unknown destination name, or no build at all, raises.
+    """
     configs = load_config()
     unknown = [n for n in names or [] if n not in configs]
     if unknown:
@@ -976,22 +1136,55 @@ def run_syncs(
             log.info("%s: not configured (%s)", name, ", ".join(missing))
             skipped = SyncRun("-", name, as_of.strftime(AS_OF_FORMAT), dry_run, status="skipped")
             skipped.message = f"not configured: set {', '.join(missing)}"
+            skipped.unconfigured = True
             runs.append(skipped)
             continue
-        destination = None if dry_run else open_destination(config)
-        try:
-            runs.append(
-                sync_destination(
-                    warehouse,
-                    config,
-                    destination,
-                    as_of=as_of,
-                    dry_run=dry_run,
-                    force=force,
-                    progress=progress,
-                )
+        runs.append(
+            _run_one(
+                warehouse, config, as_of=as_of, dry_run=dry_run, force=force, progress=progress
             )
-        finally:
-            if destination is not None:
-                destination.close()
+        )
     return runs
+
+
+def _run_one(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    *,
+    as_of: datetime,
+    dry_run: bool,
+    force: bool,
+    progress: Reporter,
+) -> SyncRun:
+    """One destination of `run_syncs`: its SyncRun whatever happened (but a kill)."""
+    started_at = _now()
+    started = time.perf_counter()
+    try:
+        destination = None if dry_run else open_destination(config)
+    except Exception as exc:
+        run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+        run.status, run.retryable = "failed", not isinstance(exc, SyncError)
+        run.message = f"could not open the destination: {str(exc).removeprefix(config.name + ': ')}"
+        run.seconds = time.perf_counter() - started
+        ensure_state(warehouse)
+        _insert_run(warehouse, run, started_at, finished=_now())
+        log.error("%s: %s", config.name, run.message)
+        return run
+    try:
+        return sync_destination(
+            warehouse,
+            config,
+            destination,
+            as_of=as_of,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+        )
+    except SyncError as exc:
+        if exc.run is None:  # pragma: no cover - sync_destination attaches its run
+            raise
+        log.error("%s", exc)
+        return exc.run
+    finally:
+        if destination is not None:
+            destination.close()
