@@ -380,10 +380,12 @@ def breaker_trips(
     max_change_share: float,
     min_protected_records: int,
 ) -> list[Trip]:
-    """The audiences a run would remove or change too much of: those the destination holds
-    at least `min_protected_records` records of, where the removed (or changed) records are
-    more than the allowed share of what it holds. An audience the destination does not hold
-    yet (a first sync) is never tripped: nothing of it can be lost."""
+    """The audiences a run would remove or change too much of: where the removed (or changed)
+    records are more than the allowed share of what the destination holds of the audience,
+    and at least `min_protected_records` of them. Below that count it is churn (4 of a list
+    of 7 leaving in a day is ordinary for a small windowed segment), so audiences smaller than
+    it are never protected, and one of 10 emptied or rewritten is. An audience the
+    destination does not hold yet (a first sync) is never tripped: nothing of it can be lost."""
     trips = []
     for op, counts, limit in (
         ("remove", removes, max_remove_share),
@@ -391,7 +393,7 @@ def breaker_trips(
     ):
         for audience, count in sorted(counts.items()):
             holds = held.get(audience, 0)
-            if holds >= max(min_protected_records, 1) and count / holds > limit:
+            if holds and count >= max(min_protected_records, 1) and count / holds > limit:
                 trips.append(Trip(audience, holds, op, count, limit))
     return sorted(trips, key=lambda t: (t.audience, t.op))
 

@@ -439,7 +439,7 @@ def test_a_rebuild_that_changes_every_crm_contact_is_refused_unless_forced(wareh
         message = str(refused.value)
         assert (
             f"audience crm: holds {contacts}, would change {contacts} (100%, "
-            "limit max_change_share 50%)" in message
+            "limit max_change_share 90%)" in message
         )
         assert "--force" in message and "raise the setting" in message
         assert refused.value.run.status == "refused"
