@@ -1170,7 +1170,8 @@ def _run_one(
         run.seconds = time.perf_counter() - started
         ensure_state(warehouse)
         _insert_run(warehouse, run, started_at, finished=_now())
-        log.error("%s: %s", config.name, run.message)
+        # info: the caller prints (or logs) each run's line, with the reason
+        log.info("%s: %s", config.name, run.message)
         return run
     try:
         return sync_destination(
@@ -1185,7 +1186,7 @@ def _run_one(
     except SyncError as exc:
         if exc.run is None:  # pragma: no cover - sync_destination attaches its run
             raise
-        log.error("%s", exc)
+        log.info("%s", exc)
         return exc.run
     finally:
         if destination is not None:
