@@ -243,9 +243,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print()
     with connected(args.target) as warehouse:
         runs = run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter)
-    code = _print_syncs(runs)
+    troubled = _print_syncs(runs)
     _write_run_report(args.target)
-    return code
+    return 1 if troubled else 0
 
 
 def _write_summary(target: str, as_of: datetime, seconds: dict[str, float]) -> None:

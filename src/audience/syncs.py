@@ -1188,6 +1188,13 @@ def _run_one(
             raise
         log.info("%s", exc)
         return exc.run
+    except Exception as exc:  # the state could not be read or written: still the next one
+        log.exception("%s: the sync could not run", config.name)
+        run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+        run.status, run.retryable = "failed", True
+        run.message = f"the sync could not run: {type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - started
+        return run
     finally:
         if destination is not None:
             destination.close()

@@ -560,6 +560,27 @@ def test_an_unopenable_destination_is_a_failed_run_and_the_rest_go_on(warehouse,
     assert ads.status == "success"
 
 
+def test_an_unexpected_error_in_one_sync_is_its_failure_alone(warehouse, api, con, monkeypatch):
+    import audience.syncs as syncs
+
+    real_diff = syncs.diff
+
+    def broken_diff(warehouse, config):
+        if config.name == "marketing_lists":
+            raise RuntimeError("disk full")
+        return real_diff(warehouse, config)
+
+    monkeypatch.setattr(syncs, "diff", broken_diff)
+    forget(con, "ad_audiences")
+    lists, ads = run_syncs(con, ["marketing_lists", "ad_audiences"], as_of=AS_OF)
+    assert lists.status == "failed"
+    assert lists.message == "before sending: RuntimeError: disk full"
+    assert con.query(
+        f"select status from sync_state.sync_runs where run_id = '{lists.run_id}'"
+    ) == [("failed",)]
+    assert ads.status == "success"
+
+
 def test_crm_edits_flow_back_into_raw_and_win_at_the_next_build(warehouse):
     connection = DuckDBWarehouse(warehouse.path)
     try:
