@@ -6,8 +6,8 @@ fingerprint and the sent fields), and each run computes in SQL what to add, chan
 remove by record key. Unchanged data sends nothing.
 
 Safety: a sync refuses to run when the quality gates of the build failed (or never ran),
-when its export is empty, or when it would remove more than a configured share of an
-audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
+when its export is empty, or when it would remove or change more than a configured share
+of an audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
 the changes and sends nothing.
 
 Reliability: the state advances one acknowledged batch at a time, in a transaction. A
