@@ -9,7 +9,9 @@ Asset graph, for one daily partition (the day before `as_of`, which is the parti
     -> one sync asset per destination of syncs.yml, downstream of the export it sends
 
 A failed critical GX check blocks the syncs in the same run, and each sync asks the
-warehouse for the verdict again before it sends anything (audience.checks). The warehouse
+warehouse for the verdict again before it sends anything (audience.checks). A sync that is
+refused, fails or has records rejected fails its step (retried only when delivery failed);
+an unconfigured destination is not materialized (the step logs why). The warehouse
 takes one writer: every step that writes it shares the `warehouse` pool (one at a time; see
 orchestration/dagster.yaml), and runs are queued one at a time.
 
@@ -35,12 +37,12 @@ from dagster_dbt import (
     get_asset_key_for_model,
 )
 
-from audience.checks import QualityGateError, load_suites, run_checks
+from audience.checks import load_suites, run_checks
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
 from audience.loader import load_dir
 from audience.project import duckdb_path, output_dir, project_dir
-from audience.syncs import SyncRefused, load_config, run_syncs
+from audience.syncs import load_config, run_syncs
 from audience.warehouse import connected
 
 ROOT = project_dir()
@@ -255,28 +257,40 @@ def _sync_asset(name: str, model: str) -> dg.AssetsDefinition:
         retry_policy=retry,
         pool=POOL,
         group_name="syncs",
-        description=f"The {name} sync of syncs.yml: sends what changed in {model}.",
+        description=(
+            f"The {name} sync of syncs.yml: sends what changed in {model}. Fails when the sync "
+            "is refused (quality gates, circuit breaker), when delivery fails (retried) or when "
+            "the destination rejects records (with the counts and sample reasons). Not "
+            "materialized when the destination is not configured (the step logs the skip)."
+        ),
         kinds={"python"},
+        output_required=False,
     )
-    def sync_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def sync_asset(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         with connected(TARGET) as warehouse:
-            try:
-                (run,) = run_syncs(
-                    warehouse, [name], as_of=run_as_of(context), skip_unconfigured=True
-                )
-            except (SyncRefused, QualityGateError) as exc:
-                raise dg.Failure(str(exc), allow_retries=False) from exc
-        context.log.info(run.format_line())
-        return dg.MaterializeResult(
-            metadata={
-                "status": run.status,
-                "added": run.added,
-                "changed": run.changed,
-                "removed": run.removed,
-                "rejected": run.failed,
-                "seconds": round(run.seconds, 2),
-            }
-        )
+            (run,) = run_syncs(warehouse, [name], as_of=run_as_of(context), skip_unconfigured=True)
+        line = run.format_line()
+        if run.unconfigured:
+            context.log.warning(f"{line}; not materialized")
+            return
+        metadata: dict[str, Any] = {
+            "status": run.status,
+            "added": run.added,
+            "changed": run.changed,
+            "removed": run.removed,
+            "rejected": run.failed,
+            "seconds": round(run.seconds, 2),
+        }
+        if run.message:
+            metadata["message"] = run.message
+        if run.rejections:
+            metadata["sample rejections"] = dg.MetadataValue.json(run.rejections)
+        if not run.ok:
+            context.log.error(line)
+            # refusals and rejections do not pass on a retry; a delivery failure may
+            raise dg.Failure(description=line, metadata=metadata, allow_retries=run.retryable)
+        context.log.info(line)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return sync_asset
 

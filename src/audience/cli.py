@@ -23,7 +23,7 @@ from audience.redaction import redact, redacting_logs
 from audience.report import ReportError, write_report
 from audience.syncs import (
     SyncError,
-    SyncRefused,
+    SyncRun,
     all_secrets,
     load_config,
     pull_crm_changes,
@@ -250,10 +250,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print()
     with connected(args.target) as warehouse:
-        for synced in run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter):
-            print(synced.format_line())
+        runs = run_syncs(warehouse, as_of=as_of, skip_unconfigured=True, progress=reporter)
+    troubled = _print_syncs(runs)
     _write_run_report(args.target)
-    return 0
+    return 1 if troubled else 0
 
 
 def _write_summary(target: str, as_of: datetime, seconds: dict[str, float]) -> None:
@@ -290,22 +290,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    with connected(args.target) as warehouse:
-        try:
-            runs = run_syncs(
-                warehouse,
-                args.destinations,
-                dry_run=args.dry_run,
-                force=args.force,
-                progress=args.progress,
-            )
-        except SyncRefused as exc:
-            print(f"refused: {redact(str(exc), all_secrets())}", file=sys.stderr)
-            return 3
+def _print_syncs(runs: Sequence[SyncRun]) -> int:
+    """One line per destination; the exit status: 3 when a safety rule refused one, 1 when
+    one failed or had records rejected, else 0 (skipped destinations are not failures)."""
     for synced in runs:
         print(synced.format_line())
-    return 1 if any(r.status in {"partial", "failed"} for r in runs) else 0
+    troubled = [r for r in runs if not r.ok]
+    if troubled:
+        print(
+            f"\n{len(troubled)} of {len(runs)} syncs did not go through: "
+            + ", ".join(f"{r.destination} ({r.status})" for r in troubled),
+            file=sys.stderr,
+        )
+    if any(r.status == "refused" for r in runs):
+        return 3
+    return 1 if troubled else 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    with connected(args.target) as warehouse:
+        runs = run_syncs(
+            warehouse,
+            args.destinations,
+            dry_run=args.dry_run,
+            force=args.force,
+            progress=args.progress,
+        )
+    return _print_syncs(runs)
 
 
 def cmd_pull_crm(args: argparse.Namespace) -> int:

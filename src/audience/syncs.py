@@ -6,15 +6,17 @@ fingerprint and the sent fields), and each run computes in SQL what to add, chan
 remove by record key. Unchanged data sends nothing.
 
 Safety: a sync refuses to run when the quality gates of the build failed (or never ran),
-when its export is empty, or when it would remove more than a configured share of an
-audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
+when its export is empty, or when it would remove or change more than a configured share
+of an audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
 the changes and sends nothing.
 
 Reliability: the state advances one acknowledged batch at a time, in a transaction. A
 destination that fails midway keeps what it acknowledged; the retry sends the rest and
 nothing twice. Records a destination rejects are kept with the reason in
 sync_state.rejections and stay pending, so the next run retries them. Every run is logged
-in sync_state.sync_runs.
+in sync_state.sync_runs: a `running` row when it starts, its outcome when it ends; a run
+that finds an earlier `running` row of its destination (a killed process) marks it
+`interrupted`. One destination failing or refused never stops the others (`run_syncs`).
 
 Delivery is plain code over two well-kept libraries: `requests` sessions with urllib3's
 `Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx) for the HTTP
@@ -68,7 +70,11 @@ PUBLIC_SETTINGS = frozenset({"directory_env"})
 
 
 class SyncError(RuntimeError):
-    """A sync is misconfigured or its destination failed; the message says which and why."""
+    """A sync is misconfigured or its destination failed; the message says which and why.
+    Raised by a run of one destination, it carries that run (`run`, logged as failed or
+    refused in sync_state.sync_runs)."""
+
+    run: SyncRun | None = None
 
 
 class SyncRefused(SyncError):
@@ -87,7 +93,8 @@ class DestinationConfig:
     channels: tuple[str, ...] = ()
     batch_size: int = 1000
     max_remove_share: float = 0.2
-    min_audience_for_breaker: int = 20
+    max_change_share: float = 0.5
+    min_protected_records: int = 5
     append_only: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -401,21 +408,76 @@ def record_rejections(
 # --- safety -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Trip:
+    """One audience a run would remove or change too much of (the circuit breaker)."""
+
+    audience: str
+    held: int
+    op: str  # remove | change
+    count: int
+    limit: float
+
+    @property
+    def share(self) -> float:
+        return self.count / self.held
+
+    def describe(self) -> str:
+        setting = "max_remove_share" if self.op == "remove" else "max_change_share"
+        return (
+            f"audience {self.audience}: holds {self.held}, would {self.op} {self.count} "
+            f"({self.share:.0%}, limit {setting} {self.limit:.0%})"
+        )
+
+
+def breaker_trips(
+    held: dict[str, int],
+    removes: dict[str, int],
+    changes: dict[str, int],
+    *,
+    max_remove_share: float,
+    max_change_share: float,
+    min_protected_records: int,
+) -> list[Trip]:
+    """The audiences a run would remove or change too much of: where the removed (or changed)
+    records are more than the allowed share of what the destination holds of the audience,
+    and at least `min_protected_records` of them. Below that count it is churn (4 of a list
+    of 7 leaving in a day is ordinary for a small windowed segment), so audiences smaller than
+    it are never protected, and one of 10 emptied or rewritten is. An audience the
+    destination does not hold yet (a first sync) is never tripped: nothing of it can be lost."""
+    trips = []
+    for op, counts, limit in (
+        ("remove", removes, max_remove_share),
+        ("change", changes, max_change_share),
+    ):
+        for audience, count in sorted(counts.items()):
+            holds = held.get(audience, 0)
+            if holds and count >= max(min_protected_records, 1) and count / holds > limit:
+                trips.append(Trip(audience, holds, op, count, limit))
+    return sorted(trips, key=lambda t: (t.audience, t.op))
+
+
 def check_safety(
     warehouse: Warehouse, config: DestinationConfig, changes: Sequence[Change], *, force: bool
 ) -> None:
-    """Refuse an empty export and a run that removes too much of an audience (unless forced)."""
+    """Refuse an empty export, and a run that removes or changes too much of an audience it
+    holds (the circuit breaker), unless forced."""
+    if force:
+        return
     exported = warehouse.query(f"select count(*) from ({_export_query(config)}) as export")[0][0]
-    if exported == 0 and not force:
+    if exported == 0:
         raise SyncRefused(
             f"{config.name}: export {config.model} is empty; refusing to withdraw everything "
             "(use --force if that is meant)"
         )
     removes: dict[str, int] = defaultdict(int)
+    changed: dict[str, int] = defaultdict(int)
     for change in changes:
         if change.op == "remove":
             removes[change.audience_key] += 1
-    if not removes or force:
+        elif change.op == "change":
+            changed[change.audience_key] += 1
+    if not removes and not changed:
         return
     held = dict(
         warehouse.query(
@@ -424,16 +486,19 @@ def check_safety(
             (config.name,),
         )
     )
-    tripped = [
-        f"{audience}: {count} of {held[audience]}"
-        for audience, count in sorted(removes.items())
-        if held.get(audience, 0) >= config.min_audience_for_breaker
-        and count / held[audience] > config.max_remove_share
-    ]
-    if tripped:
+    trips = breaker_trips(
+        held,
+        removes,
+        changed,
+        max_remove_share=config.max_remove_share,
+        max_change_share=config.max_change_share,
+        min_protected_records=config.min_protected_records,
+    )
+    if trips:
         raise SyncRefused(
-            f"{config.name}: would remove more than {config.max_remove_share:.0%} of "
-            f"{', '.join(tripped)}; refusing (use --force if that is meant)"
+            f"{config.name}: refusing to send: {'; '.join(t.describe() for t in trips)}. "
+            "Nothing was sent. If that is meant, run `audience sync "
+            f"{config.name} --force`, or raise the setting for {config.name} in syncs.yml"
         )
 
 
@@ -446,8 +511,9 @@ class SyncRun:
     destination: str
     as_of: str
     dry_run: bool
-    #: success | partial | failed | refused | dry_run | skipped (unconfigured, or the marts
-    #: are older than what the destination already received)
+    #: success | partial (some records rejected) | failed (delivery failed, or every record
+    #: was rejected) | refused | dry_run | skipped (unconfigured, or the marts are older than
+    #: what the destination already received); `running` and `interrupted` only in the log
     status: str = "running"
     added: int = 0
     changed: int = 0
@@ -459,14 +525,27 @@ class SyncRun:
     build_id: str | None = None
     pending: dict[str, int] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    #: a few rejected records and the destination's reason (of `failed` rejected in all)
+    rejections: dict[str, str] = field(default_factory=dict)
+    #: skipped because a setting it needs is not in the environment
+    unconfigured: bool = False
+    #: failed on the way to the destination (a retry may get through), not refused or rejected
+    retryable: bool = False
+    #: earlier runs of this destination found `running` (killed) and marked interrupted
+    interrupted: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed, was refused or rejected (skipped and dry runs are ok)."""
+        return self.status in {"success", "dry_run", "skipped"}
 
     @property
     def sent(self) -> int:
         return self.added + self.changed + self.removed
 
     def format_line(self) -> str:
-        if self.status == "skipped":
-            return f"{self.destination}: skipped: {self.message}"
+        if self.status in {"skipped", "refused"}:
+            return f"{self.destination}: {self.status}: {self.message}"
         if self.dry_run:
             counts = ", ".join(f"{n} to {op}" for op, n in self.pending.items()) or "nothing"
             lines = [f"{self.destination}: dry run: would send {counts}"]
@@ -477,15 +556,43 @@ class SyncRun:
             f"{self.destination}: {self.status}: {self.added} added, {self.changed} changed, "
             f"{self.removed} removed, {self.failed} rejected ({self.seconds:.1f}s)"
         )
+        if self.interrupted:
+            text += f" (earlier run {', '.join(self.interrupted)} found interrupted)"
         return f"{text}: {self.message}" if self.message else text
 
 
-def _log_run(
-    warehouse: Warehouse, run: SyncRun, started: datetime, secrets: set[str] | frozenset[str]
+INTERRUPTED_MESSAGE = (
+    "the process ended before the run finished (killed, or the machine went down); what the "
+    "destination acknowledged is recorded, and the next run sends the rest"
+)
+
+
+def _start_run(warehouse: Warehouse, run: SyncRun, started: datetime) -> None:
+    """Log the run as `running`, first marking the destination's earlier runs still
+    `running` (their process was killed) as `interrupted`."""
+    stale = warehouse.query(
+        f"select run_id from {STATE_SCHEMA}.sync_runs "
+        "where destination = ? and status = 'running' and started_at < ? order by started_at",
+        (run.destination, started),
+    )
+    if stale:
+        run.interrupted = [run_id for (run_id,) in stale]
+        log.warning(
+            "%s: earlier run(s) %s never finished; marked interrupted",
+            run.destination,
+            ", ".join(run.interrupted),
+        )
+        warehouse.execute(
+            f"update {STATE_SCHEMA}.sync_runs set status = 'interrupted', message = ? "
+            "where destination = ? and status = 'running' and started_at < ?",
+            (INTERRUPTED_MESSAGE, run.destination, started),
+        )
+    _insert_run(warehouse, run, started, finished=None)
+
+
+def _insert_run(
+    warehouse: Warehouse, run: SyncRun, started: datetime, finished: datetime | None
 ) -> None:
-    """One row of sync_state.sync_runs; the message is redacted first (here and on the run,
-    which the CLI and Dagster print)."""
-    run.message = redact(run.message, secrets)
     warehouse.execute(
         f"insert into {STATE_SCHEMA}.sync_runs ({_SYNC_RUNS_COLUMNS}) "
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -494,7 +601,7 @@ def _log_run(
             run.destination,
             run.as_of,
             started,
-            _now(),
+            finished,
             run.status,
             run.dry_run,
             run.added,
@@ -504,6 +611,32 @@ def _log_run(
             round(run.seconds, 3),
             run.message[:2000],
             run.build_id,
+        ),
+    )
+
+
+def _log_run(
+    warehouse: Warehouse, run: SyncRun, started: datetime, secrets: set[str] | frozenset[str]
+) -> None:
+    """Record how the run (logged `running` when it started) ended; the message is redacted
+    first (here and on the run, which the CLI and Dagster print)."""
+    run.message = redact(run.message, secrets)
+    warehouse.execute(
+        f"update {STATE_SCHEMA}.sync_runs set finished_at = ?, status = ?, added = ?, "
+        "changed = ?, removed = ?, failed = ?, seconds = ?, message = ?, build_id = ? "
+        "where run_id = ? and destination = ?",
+        (
+            _now(),
+            run.status,
+            run.added,
+            run.changed,
+            run.removed,
+            run.failed,
+            round(run.seconds, 3),
+            run.message[:2000],
+            run.build_id,
+            run.run_id,
+            run.destination,
         ),
     )
 
@@ -550,6 +683,7 @@ def sync_destination(
     run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
     secrets = config.secrets()
     ensure_state(warehouse)
+    _start_run(warehouse, run, started_at)
     try:
         run.build_id = require_passing_checks(warehouse, as_of).build_id
         changes = diff(warehouse, config)
@@ -562,12 +696,25 @@ def sync_destination(
             )
         check_safety(warehouse, config, changes, force=force)
     except (QualityGateError, SyncRefused) as exc:
-        run.status, run.message = "refused", str(exc)
+        run.status, run.message = "refused", str(exc).removeprefix(f"{config.name}: ")
         run.seconds = time.perf_counter() - started
         _log_run(warehouse, run, started_at, secrets)
-        if isinstance(exc, SyncRefused):
-            raise SyncRefused(redact(str(exc), secrets)) from None
-        raise SyncRefused(f"{config.name}: {run.message}") from None
+        refused = (
+            exc if isinstance(exc, SyncRefused) else SyncRefused(f"{config.name}: {run.message}")
+        )
+        refused.run = run
+        if refused is exc:
+            raise
+        raise refused from None
+    except Exception as exc:
+        run.status, run.message = "failed", f"before sending: {type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - started
+        _log_run(warehouse, run, started_at, secrets)
+        error = SyncError(f"{config.name}: {run.message}")
+        error.run = run
+        # not chained: the cause's text (an HTTP library's, naming the URL) would be printed
+        # with a traceback; the redacted message names its type
+        raise error from None
 
     newer = _newest_sent_as_of(warehouse, config.name)
     if newer is not None and newer > as_of and not force and not dry_run:
@@ -612,22 +759,35 @@ def sync_destination(
             }
             record_rejections(warehouse, config, run.run_id, refused)
             run.failed += len(refused)
+            for key, (_, reason) in refused.items():
+                if len(run.rejections) < 5:
+                    run.rejections[key] = reason
             sending.advance(len(batch))
         destination.finish(StateReader(warehouse, config.name))
     except Exception as exc:
-        run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"
+        run.status, run.retryable = "failed", True
+        run.message = (
+            f"delivery failed after {run.sent} records were acknowledged (they are recorded; "
+            f"a retry sends the rest): {type(exc).__name__}: {exc}"
+        )
         run.seconds = time.perf_counter() - started
         sending.done(count=run.sent, detail="failed")
         _log_run(warehouse, run, started_at, secrets)
-        # not chained: the cause's text (an HTTP library's, naming the URL) would be
-        # printed with the traceback; the redacted message names its type
-        raise SyncError(
-            f"{config.name}: delivery failed after {run.sent} records were acknowledged "
-            f"(they are recorded; a retry sends the rest): {run.message}"
-        ) from None
-    run.status = "partial" if run.failed else "success"
+        error = SyncError(f"{config.name}: {run.message}")
+        error.run = run
+        # not chained: the cause's text (an HTTP library's, naming the URL) would be printed
+        # with a traceback; the redacted message names its type
+        raise error from None
     if run.failed:
-        run.message = f"{run.failed} records rejected; see {STATE_SCHEMA}.rejections"
+        # every record rejected is a failure; some of them, a partial run
+        run.status = "failed" if run.sent == 0 else "partial"
+        examples = "; ".join(f"{key}: {reason}" for key, reason in run.rejections.items())
+        run.message = (
+            f"{run.failed} records rejected (e.g. {examples}); they stay pending, see "
+            f"{STATE_SCHEMA}.rejections"
+        )
+    else:
+        run.status = "success"
     run.seconds = time.perf_counter() - started
     sending.done(count=run.sent, detail=run.status)
     _log_run(warehouse, run, started_at, secrets)
@@ -1029,7 +1189,12 @@ def run_syncs(
     progress: Reporter = SILENT,
 ) -> list[SyncRun]:
     """Run the named destinations (default: all) on the latest build, one after another;
-    `progress` hears of the records each sends."""
+    `progress` hears of the records each sends.
+
+    Every destination runs: one that fails or is refused is a SyncRun of that status (with
+    the reason in its message) and the next one runs. The caller decides what the statuses
+    mean for it (`SyncRun.ok`). Only an unknown destination name, or no build at all, raises.
+    """
     configs = load_config()
     unknown = [n for n in names or [] if n not in configs]
     if unknown:
@@ -1047,30 +1212,66 @@ def run_syncs(
                     "-", name, as_of.strftime(AS_OF_FORMAT), dry_run, status="skipped"
                 )
                 skipped.message = f"not configured: set {', '.join(missing)}"
+                skipped.unconfigured = True
                 runs.append(skipped)
                 continue
-            try:
-                destination = None if dry_run else open_destination(config)
-            except SyncError as exc:
-                raise SyncError(redact(str(exc), secrets)) from None
-            except Exception as exc:  # e.g. the CRM database refusing the connection
-                raise SyncError(
-                    f"{name}: cannot open the destination: {type(exc).__name__}: "
-                    f"{redact(str(exc), secrets)}"
-                ) from None
-            try:
-                runs.append(
-                    sync_destination(
-                        warehouse,
-                        config,
-                        destination,
-                        as_of=as_of,
-                        dry_run=dry_run,
-                        force=force,
-                        progress=progress,
-                    )
+            runs.append(
+                _run_one(
+                    warehouse, config, as_of=as_of, dry_run=dry_run, force=force, progress=progress
                 )
-            finally:
-                if destination is not None:
-                    destination.close()
+            )
     return runs
+
+
+def _run_one(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    *,
+    as_of: datetime,
+    dry_run: bool,
+    force: bool,
+    progress: Reporter,
+) -> SyncRun:
+    """One destination of `run_syncs`: its SyncRun whatever happened (but a kill)."""
+    started_at = _now()
+    started = time.perf_counter()
+    try:
+        destination = None if dry_run else open_destination(config)
+    except Exception as exc:
+        run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+        run.status, run.retryable = "failed", not isinstance(exc, SyncError)
+        reason = str(exc).removeprefix(config.name + ": ")
+        run.message = redact(f"could not open the destination: {reason}", config.secrets())
+        run.seconds = time.perf_counter() - started
+        ensure_state(warehouse)
+        _insert_run(warehouse, run, started_at, finished=_now())
+        # info: the caller prints (or logs) each run's line, with the reason
+        log.info("%s: %s", config.name, run.message)
+        return run
+    try:
+        return sync_destination(
+            warehouse,
+            config,
+            destination,
+            as_of=as_of,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+        )
+    except SyncError as exc:
+        if exc.run is None:  # pragma: no cover - sync_destination attaches its run
+            raise
+        log.info("%s", exc)
+        return exc.run
+    except Exception as exc:  # the state could not be read or written: still the next one
+        log.exception("%s: the sync could not run", config.name)
+        run = SyncRun(uuid.uuid4().hex[:16], config.name, as_of.strftime(AS_OF_FORMAT), dry_run)
+        run.status, run.retryable = "failed", True
+        run.message = redact(
+            f"the sync could not run: {type(exc).__name__}: {exc}", config.secrets()
+        )
+        run.seconds = time.perf_counter() - started
+        return run
+    finally:
+        if destination is not None:
+            destination.close()

@@ -10,6 +10,7 @@ from warehouse_state import capture, differences
 from warehouses import BuiltWarehouse, environment, nonzero, postgres_database
 
 from audience.cli import main
+from audience.devservers import ApiState, Server
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +76,35 @@ def test_run_on_duckdb_generates_loads_builds_and_summarizes(tmp_path, capsys):
     assert "ad_audiences: dry run: would send nothing" in out
     manifest = json.loads((tmp_path / "output" / "demo-data" / "_manifest.json").read_text())
     assert summary["quarantine"] == nonzero(manifest["bad_rows"])
+
+
+def test_a_failing_sync_fails_the_run_but_not_the_other_syncs_or_the_report(tmp_path, capsys):
+    """The lists API is down: `audience run` still syncs the ad files, prints a line per
+    destination, writes its report, and exits 1; so does `audience sync` on its own."""
+    down = Server(ApiState())
+    down.close()  # nothing listens there any more
+    with environment(
+        AUDIENCE_OUTPUT_DIR=str(tmp_path / "output"),
+        AUDIENCE_DUCKDB_PATH=str(tmp_path / "run.duckdb"),
+        AUDIENCE_LISTS_API_URL=down.url,
+    ):
+        code = main(["run", "--people", "150", "--seed", "3", "--as-of", "2026-06-30"])
+        run = capsys.readouterr()
+        assert code == 1, run.out
+        assert "marketing_lists: failed: 0 added, 0 changed, 0 removed" in run.out
+        assert "delivery failed after 0 records were acknowledged" in run.out
+        assert "ad_audiences: success: " in run.out
+        assert "crm: skipped: not configured" in run.out
+        assert "1 of 4 syncs did not go through: marketing_lists (failed)" in run.err
+        assert (tmp_path / "output" / "report.html").exists()
+
+        code = main(["sync", "marketing_lists", "ad_audiences"])
+        synced = capsys.readouterr()
+    assert code == 1
+    lines = synced.out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["marketing_lists", "ad_audiences"]
+    assert lines[0].startswith("marketing_lists: failed: ")
+    assert lines[1].startswith("ad_audiences: success: 0 added")
 
 
 @pytest.mark.postgres

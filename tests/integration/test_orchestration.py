@@ -115,6 +115,14 @@ def test_the_daily_job_loads_checks_builds_and_syncs(daily):
     succeeded = steps(result, "STEP_SUCCESS")
     assert {"raw_tables", "raw_quality_gates", "dbt_models", "mart_quality_gates"} <= succeeded
     assert {"sync__ad_audiences", "sync__crm", "sync__marketing_lists"} <= succeeded
+    # the destinations not configured here (CRM, lead routing) are not materialized
+    synced = {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.asset_key.to_user_string().startswith("sync/")
+    }
+    assert synced == {"sync/ad_audiences", "sync/marketing_lists"}
     evaluations = [
         e.event_specific_data
         for e in result.all_events
@@ -272,6 +280,75 @@ def demo_requested_transitions(warehouse: DuckDBWarehouse, contact: str) -> list
     return warehouse.query(
         "select transition, cast(transitioned_at as varchar) from marts.segment_transitions "
         f"where contact_key = '{contact}' and segment_id = 'demo_requested'"
+    )
+
+
+def test_a_sync_with_rejected_records_fails_and_an_unconfigured_one_is_not_materialized(
+    definitions, daily
+):
+    """Goes on from the daily (and realtime) warehouse: the lists API rejects every member
+    of a first sync; the asset fails (no retry) with the counts and sample reasons. The CRM,
+    not configured, is not materialized: its step succeeds and logs the skip."""
+    _, workdir = daily
+    path = workdir / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(path)
+    try:
+        for table in ("delivered", "rejections", "sync_runs"):
+            warehouse.execute(
+                f"delete from sync_state.{table} where destination = 'marketing_lists'"
+            )
+        members = warehouse.query(
+            "select email from marts.export_audience_members where channel in ('email', 'any')"
+        )
+        emails = {email for (email,) in members}
+    finally:
+        warehouse.close()
+    state = ApiState(reject_emails=emails)
+    server = Server(state)
+    assets = {a.key.to_user_string(): a for a in definitions.sync_assets}
+    try:
+        with (
+            environment(
+                AUDIENCE_DUCKDB_PATH=str(path),
+                AUDIENCE_OUTPUT_DIR=str(workdir / "output"),
+                AUDIENCE_LISTS_API_URL=server.url,
+            ),
+            dg.instance_for_test() as instance,
+        ):
+            result = dg.materialize(
+                [assets["sync/marketing_lists"], assets["sync/crm"]],
+                partition_key=PARTITION,
+                instance=instance,
+                raise_on_error=False,
+            )
+            logged = [
+                record.user_message
+                for record in instance.all_logs(result.run_id)
+                if record.step_key == "sync__crm"
+            ]
+    finally:
+        server.close()
+
+    assert not result.success
+    assert steps(result, "STEP_SUCCESS") == {"sync__crm"}
+    assert steps(result, "STEP_UP_FOR_RETRY") == set()
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "sync__marketing_lists"
+    user_failure = failure.event_specific_data.user_failure_data
+    assert "marketing_lists: failed: 0 added" in user_failure.description
+    metadata = user_failure.metadata
+    assert metadata["status"].value == "failed"
+    assert metadata["rejected"].value == len(members) and metadata["added"].value == 0
+    assert set(metadata["sample rejections"].value.values()) == {"invalid address"}
+    materialized = {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
+    assert not materialized
+    assert any(
+        "crm: skipped: not configured: set AUDIENCE_CRM_DATABASE; not materialized" in message
+        for message in logged
     )
 
 

@@ -6,8 +6,10 @@ import csv
 import dataclasses
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import psycopg2
@@ -18,6 +20,8 @@ from audience.checks import CheckResult, CheckRun, built_relations, record, run_
 from audience.dbt import run_dbt
 from audience.devservers import ApiState, Server
 from audience.syncs import (
+    INTERRUPTED_MESSAGE,
+    Delivery,
     SyncError,
     SyncRefused,
     ensure_state,
@@ -309,7 +313,11 @@ def test_circuit_breaker_and_empty_export_refuse_unless_forced(warehouse, api, c
             f"from marts.export_audience_members where segment_id = '{segment}' "
             f"order by record_key limit {members // 2})"
         )
-        with pytest.raises(SyncRefused, match=f"more than 30% of {segment}: {members // 2} of"):
+        with pytest.raises(
+            SyncRefused,
+            match=rf"audience {segment}: holds {members}, would remove {members // 2} \(50%, "
+            r"limit max_remove_share 30%\)",
+        ):
             sync(con, "marketing_lists")
         assert state.removes == {}  # nothing sent
         forced = sync(con, "marketing_lists", force=True)
@@ -343,6 +351,8 @@ def test_mirror_semantics_remove_only_what_this_project_added(warehouse, api, co
 
 
 def test_the_quality_gates_stop_every_sync(warehouse, api, con):
+    """Each destination is refused on its own (run_syncs goes on to the next and reports
+    each); none sends anything, --force or not."""
     state, _ = api
     failed = CheckRun("gate-test-fail", "duckdb", "2026-06-30 00:00:00", "2999-01-01 00:00:00")
     failed.results = [
@@ -350,10 +360,13 @@ def test_the_quality_gates_stop_every_sync(warehouse, api, con):
     ]
     record(con, failed)
     try:
-        with pytest.raises(
-            SyncRefused, match=r"quality checks of build .* \(as_of 2026-06-30 00:00:00.* failed"
-        ):
-            run_syncs(con, ["marketing_lists"], as_of=AS_OF, force=True)
+        runs = run_syncs(con, ["marketing_lists", "ad_audiences"], as_of=AS_OF, force=True)
+        assert [r.status for r in runs] == ["refused", "refused"]
+        assert all(
+            re.search(r"quality checks of build .* \(as_of 2026-06-30 00:00:00.* failed", r.message)
+            for r in runs
+        )
+        assert not any(r.ok for r in runs)
         assert state.requests == 0
         assert con.query(
             "select status from sync_state.sync_runs order by started_at desc limit 1"
@@ -463,6 +476,178 @@ def test_lead_routing_webhook_notifies_each_entry_once(warehouse, api, con):
     second = sync(con, "lead_routing")
     assert first.added == entries > 0 and second.sent == 0
     assert len(state.notifications) == entries and set(state.notifications.values()) == {1}
+
+
+@contextmanager
+def saved(con: DuckDBWarehouse, model: str) -> Iterator[None]:
+    """Let a test rewrite an export, as a rebuild would; it is put back afterwards."""
+    con.execute(f"create table marts.saved_{model} as select * from marts.{model}")
+    try:
+        yield
+    finally:
+        con.execute(f"delete from marts.{model}")
+        con.execute(f"insert into marts.{model} select * from marts.saved_{model}")
+        con.execute(f"drop table marts.saved_{model}")
+
+
+def test_a_rebuild_that_changes_every_crm_contact_is_refused_unless_forced(warehouse, con):
+    forget(con, "crm")
+    first = sync(con, "crm")
+    contacts = first.added  # what the CRM holds (an earlier test left one bad record)
+    assert contacts > 0
+    crm_scores = "select sum(audience_lead_score), max(audience_synced_at) from crm_contacts"
+    before = crm_rows(warehouse.crm, crm_scores)
+    with saved(con, "export_crm_contacts"):
+        # a rebuilt export where every contact's lead score changed (a broken scoring change)
+        con.execute(
+            "update marts.export_crm_contacts set lead_score = round(lead_score / 2, 1) + 0.01, "
+            "payload_hash = md5(payload_hash)"
+        )
+        with pytest.raises(SyncRefused) as refused:
+            sync(con, "crm")
+        message = str(refused.value)
+        assert (
+            f"audience crm: holds {contacts}, would change {contacts} (100%, "
+            "limit max_change_share 90%)" in message
+        )
+        assert "--force" in message and "raise the setting" in message
+        assert refused.value.run.status == "refused"
+        assert crm_rows(warehouse.crm, crm_scores) == before  # nothing sent
+        forced = sync(con, "crm", force=True)
+        assert forced.changed == contacts
+
+
+def test_a_small_list_emptied_is_refused_unless_forced(warehouse, api, con):
+    """A list of 5 to 19 members: under the old floor of 20 it could be emptied unforced."""
+    state, _ = api
+    forget(con, "marketing_lists")
+    sync(con, "marketing_lists")
+    segment, members = con.query(
+        "select segment_id, count(*) from marts.export_audience_members "
+        "where channel in ('email', 'any') group by 1 having count(*) between 5 and 19 "
+        "order by 2, 1 limit 1"
+    )[0]
+    with saved(con, "export_audience_members"):
+        con.execute(f"delete from marts.export_audience_members where segment_id = '{segment}'")
+        with pytest.raises(
+            SyncRefused,
+            match=rf"audience {segment}: holds {members}, would remove {members} \(100%",
+        ):
+            sync(con, "marketing_lists")
+        assert state.removes == {}
+        forced = sync(con, "marketing_lists", force=True)
+        assert forced.removed == members and not state.lists.get(segment)
+
+
+class Killed:
+    """A destination whose process is killed (KeyboardInterrupt) during its second batch."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def send(self, changes):
+        self.batches.append(len(changes))
+        if len(self.batches) == 2:
+            raise KeyboardInterrupt
+        return Delivery(acked=[c.record_key for c in changes])
+
+    def finish(self, state) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_killed_sync_is_marked_interrupted_by_the_next_run(warehouse, api, con):
+    forget(con, "marketing_lists")
+    config = dataclasses.replace(load_config()["marketing_lists"], batch_size=10)
+    killed_destination = Killed()
+    with pytest.raises(KeyboardInterrupt):
+        sync_destination(con, config, killed_destination, as_of=AS_OF)
+    (killed,) = con.query(
+        "select run_id from sync_state.sync_runs where destination = 'marketing_lists' "
+        "and status = 'running'"
+    )[0]
+    # what the first batch delivered is recorded
+    assert con.query(
+        "select count(*) from sync_state.delivered where destination = 'marketing_lists'"
+    ) == [(killed_destination.batches[0],)]
+
+    again = sync(con, "marketing_lists")
+    assert again.status == "success" and again.interrupted == [killed]
+    assert f"earlier run {killed} found interrupted" in again.format_line()
+    assert con.query(
+        f"select status, message from sync_state.sync_runs where run_id = '{killed}'"
+    ) == [("interrupted", INTERRUPTED_MESSAGE)]
+    assert con.query(
+        f"select status, finished_at is not null from sync_state.sync_runs "
+        f"where run_id = '{again.run_id}'"
+    ) == [("success", True)]
+
+
+def test_one_failing_destination_does_not_stop_the_others(warehouse, api, con):
+    """The lists API is down (a delivery failure) and the lead-routing webhook rejects every
+    notification: each is reported with its reason, and the ad files are still written."""
+    _, server = api
+    forget(con, "marketing_lists")
+    forget(con, "ad_audiences")
+    forget(con, "lead_routing")
+    down = Server(ApiState())
+    down.close()  # nothing listens there any more
+    with environment(
+        AUDIENCE_LISTS_API_URL=down.url, AUDIENCE_ROUTING_WEBHOOK_URL=f"{server.url}/missing"
+    ):
+        runs = run_syncs(con, ["marketing_lists", "lead_routing", "ad_audiences"], as_of=AS_OF)
+    by_name = {r.destination: r for r in runs}
+    assert [r.destination for r in runs] == ["marketing_lists", "lead_routing", "ad_audiences"]
+    lists = by_name["marketing_lists"]
+    assert lists.status == "failed" and lists.retryable
+    assert "delivery failed after 0 records were acknowledged" in lists.message
+    routing = by_name["lead_routing"]
+    assert routing.status == "failed" and routing.sent == 0 and routing.failed > 0
+    assert not routing.retryable and "records rejected (e.g." in routing.message
+    assert set(routing.rejections.values()) == {"HTTP 404"}
+    assert by_name["ad_audiences"].status == "success" and by_name["ad_audiences"].added > 0
+    logged = dict(
+        con.query(
+            "select destination, status from sync_state.sync_runs where run_id in "
+            f"({', '.join(repr(r.run_id) for r in runs)})"
+        )
+    )
+    assert logged == {
+        "marketing_lists": "failed",
+        "lead_routing": "failed",
+        "ad_audiences": "success",
+    }
+
+
+def test_an_unopenable_destination_is_a_failed_run_and_the_rest_go_on(warehouse, con, monkeypatch):
+    forget(con, "ad_audiences")
+    monkeypatch.delenv("AUDIENCE_CRM_DATABASE")
+    crm, ads = run_syncs(con, ["crm", "ad_audiences"], as_of=AS_OF)
+    assert crm.status == "failed" and "set AUDIENCE_CRM_DATABASE" in crm.message
+    assert ads.status == "success"
+
+
+def test_an_unexpected_error_in_one_sync_is_its_failure_alone(warehouse, api, con, monkeypatch):
+    import audience.syncs as syncs
+
+    real_diff = syncs.diff
+
+    def broken_diff(warehouse, config):
+        if config.name == "marketing_lists":
+            raise RuntimeError("disk full")
+        return real_diff(warehouse, config)
+
+    monkeypatch.setattr(syncs, "diff", broken_diff)
+    forget(con, "ad_audiences")
+    lists, ads = run_syncs(con, ["marketing_lists", "ad_audiences"], as_of=AS_OF)
+    assert lists.status == "failed"
+    assert lists.message == "before sending: RuntimeError: disk full"
+    assert con.query(
+        f"select status from sync_state.sync_runs where run_id = '{lists.run_id}'"
+    ) == [("failed",)]
+    assert ads.status == "success"
 
 
 def test_crm_edits_flow_back_into_raw_and_win_at_the_next_build(warehouse):

@@ -1,5 +1,5 @@
 """Sync rules that need no warehouse: email normalization and hashing for ad platforms,
-batching, and the destinations' configuration."""
+batching, the circuit breaker, and the destinations' configuration."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from audience.syncs import (
     Change,
     SyncError,
     _batches,
+    breaker_trips,
     hashed_email,
     load_config,
     normalize_email,
@@ -140,3 +141,61 @@ def test_log_records_are_redacted_whoever_logs_them(caplog):
     assert caplog.records[0].getMessage() == "Retrying after refused: /hook?api_key=***"
     assert "SECRET123" not in caplog.records[0].getMessage()
     assert caplog.records[1].getMessage() == "after: SECRET123"
+
+
+LIMITS = {"max_remove_share": 0.3, "max_change_share": 0.5, "min_protected_records": 5}
+
+
+def trips(held, removes=None, changes=None, **limits):
+    found = breaker_trips(held, removes or {}, changes or {}, **{**LIMITS, **limits})
+    return [(t.audience, t.op, t.count, t.held) for t in found]
+
+
+def test_a_small_list_emptied_or_rewritten_trips_the_breaker():
+    assert trips({"vip": 10}, removes={"vip": 10}) == [("vip", "remove", 10, 10)]
+    assert trips({"vip": 10}, changes={"vip": 10}) == [("vip", "change", 10, 10)]
+    # the smallest protected audience: 5 records, all removed
+    assert trips({"vip": 5}, removes={"vip": 5}) == [("vip", "remove", 5, 5)]
+
+
+def test_every_crm_contact_changed_trips_the_change_limit():
+    assert trips({"crm": 400}, changes={"crm": 400}) == [("crm", "change", 400, 400)]
+    assert trips({"crm": 400}, changes={"crm": 201}) == [("crm", "change", 201, 400)]
+
+
+def test_a_first_sync_and_daily_churn_go_through():
+    # a first sync: the destination holds nothing of the audience yet
+    assert trips({}, changes={"vip": 10}) == []
+    # daily churn: a few removed and changed, within the shares
+    assert trips({"vip": 10, "crm": 400}, removes={"vip": 3}, changes={"crm": 200}) == []
+    # the limits are shares: at the limit is allowed, above it is not
+    assert trips({"vip": 10}, removes={"vip": 3}, changes={"vip": 5}) == []
+    assert trips({"vip": 10}, removes={"vip": 5}) == [("vip", "remove", 5, 10)]
+    # fewer records than the floor is churn, whatever the share: a small windowed segment
+    # of 7 losing 4 in a day (measured on demo data)
+    assert trips({"browsers": 7}, removes={"browsers": 4}) == []
+
+
+def test_audiences_under_the_floor_are_not_protected():
+    # fewer than min_protected_records can never be at least that many removed or changed
+    assert trips({"tiny": 4}, removes={"tiny": 4}, changes={"tiny": 4}) == []
+    assert trips({"tiny": 4}, removes={"tiny": 4}, min_protected_records=1) == [
+        ("tiny", "remove", 4, 4)
+    ]
+
+
+def test_a_trip_says_what_it_saw_and_which_setting_it_hit():
+    (trip,) = breaker_trips({"crm": 400}, {}, {"crm": 400}, **LIMITS)
+    assert trip.describe() == (
+        "audience crm: holds 400, would change 400 (100%, limit max_change_share 50%)"
+    )
+
+
+def test_the_shipped_destinations_limit_changes_and_protect_small_audiences():
+    configs = load_config()
+    for config in configs.values():
+        assert 0 < config.max_change_share < 1  # changing every record is always refused
+        assert 1 <= config.min_protected_records <= 10
+    # the lists and ad audiences change a member's fields rarely; the CRM's scores daily
+    assert configs["marketing_lists"].max_change_share == 0.5
+    assert configs["crm"].max_change_share == 0.9
