@@ -604,14 +604,22 @@ def _insert_run(
             finished,
             run.status,
             run.dry_run,
-            run.added,
-            run.changed,
-            run.removed,
-            run.failed,
-            round(run.seconds, 3),
-            run.message[:2000],
-            run.build_id,
+            *_outcome(run),
         ),
+    )
+
+
+def _outcome(run: SyncRun) -> tuple[Any, ...]:
+    """added, changed, removed, failed, seconds, message, build_id: what a run row records
+    of how it went."""
+    return (
+        run.added,
+        run.changed,
+        run.removed,
+        run.failed,
+        round(run.seconds, 3),
+        run.message[:2000],
+        run.build_id,
     )
 
 
@@ -625,19 +633,7 @@ def _log_run(
         f"update {STATE_SCHEMA}.sync_runs set finished_at = ?, status = ?, added = ?, "
         "changed = ?, removed = ?, failed = ?, seconds = ?, message = ?, build_id = ? "
         "where run_id = ? and destination = ?",
-        (
-            _now(),
-            run.status,
-            run.added,
-            run.changed,
-            run.removed,
-            run.failed,
-            round(run.seconds, 3),
-            run.message[:2000],
-            run.build_id,
-            run.run_id,
-            run.destination,
-        ),
+        (_now(), run.status, *_outcome(run), run.run_id, run.destination),
     )
 
 
