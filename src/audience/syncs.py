@@ -682,6 +682,20 @@ def sync_destination(
     _start_run(warehouse, run, started_at)
     try:
         run.build_id = require_passing_checks(warehouse, as_of).build_id
+        newer = _newest_sent_as_of(warehouse, config.name)
+        if newer is not None and newer > as_of and not force and not dry_run:
+            # a daily build as of midnight after a realtime build at 00:10, a backfill: the
+            # destination already has a later picture; sending this one would take it back.
+            # Decided before the diff, so neither the diff nor the breaker runs for it.
+            run.status = "skipped"
+            run.message = (
+                f"the marts are as of {run.as_of}, older than the build as of "
+                f"{newer.strftime(AS_OF_FORMAT)} this destination already received; the next "
+                "later build brings it forward (--force sends the older picture)"
+            )
+            run.seconds = time.perf_counter() - started
+            _log_run(warehouse, run, started_at, secrets)
+            return run
         changes = diff(warehouse, config)
         # the changes come from the build that passed, not from one built since
         rebuilt = current_build(warehouse).build_id
@@ -711,20 +725,6 @@ def sync_destination(
         # not chained: the cause's text (an HTTP library's, naming the URL) would be printed
         # with a traceback; the redacted message names its type
         raise error from None
-
-    newer = _newest_sent_as_of(warehouse, config.name)
-    if newer is not None and newer > as_of and not force and not dry_run:
-        # a daily build as of midnight after a realtime build at 00:10, a backfill: the
-        # destination already has a later picture; sending this one would take it back
-        run.status = "skipped"
-        run.message = (
-            f"the marts are as of {run.as_of}, older than the build as of "
-            f"{newer.strftime(AS_OF_FORMAT)} this destination already received; the next "
-            "later build brings it forward (--force sends the older picture)"
-        )
-        run.seconds = time.perf_counter() - started
-        _log_run(warehouse, run, started_at, secrets)
-        return run
 
     if dry_run:
         for change in changes:

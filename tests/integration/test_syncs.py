@@ -150,6 +150,32 @@ def test_an_older_build_than_the_destination_received_is_not_sent(warehouse, api
         con.execute("delete from sync_state.sync_runs where run_id = 'later-build'")
 
 
+def test_an_older_picture_is_skipped_before_the_breaker_looks_at_it(warehouse, api, con):
+    """The older picture differs from what the destination holds by more than the breaker
+    allows (a list the later build had is gone in it): the sync skips, it is not refused,
+    and nothing is removed."""
+    state, _ = api
+    forget(con, "marketing_lists")
+    assert sync(con, "marketing_lists").status == "success"
+    segment = con.query(
+        "select segment_id from marts.export_audience_members where channel in ('email', 'any') "
+        "group by 1 having count(*) >= 5 order by count(*) desc, 1 limit 1"
+    )[0][0]
+    con.execute(
+        "insert into sync_state.sync_runs (run_id, destination, as_of, status, dry_run) "
+        "values ('later-build', 'marketing_lists', timestamp '2026-06-30 09:00:00', "
+        "'success', false)"
+    )
+    try:
+        with saved(con, "export_audience_members"):
+            con.execute(f"delete from marts.export_audience_members where segment_id = '{segment}'")
+            skipped = sync(con, "marketing_lists")
+        assert skipped.status == "skipped" and skipped.sent == 0
+        assert state.removes == {}
+    finally:
+        con.execute("delete from sync_state.sync_runs where run_id = 'later-build'")
+
+
 def test_dry_run_lists_the_changes_and_sends_nothing(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")
