@@ -90,6 +90,16 @@ def forget(con: DuckDBWarehouse, destination: str) -> None:
         con.execute(f"delete from sync_state.{table} where destination = ?", (destination,))
 
 
+def email_list(con: DuckDBWarehouse, having: str = "true", smallest: bool = False) -> tuple:
+    """(segment, members) of one list the lists destination sends (channel email or any):
+    the largest, or with `smallest` the smallest, among those whose size passes `having`."""
+    order = "2, 1" if smallest else "2 desc, 1"
+    return con.query(
+        "select segment_id, count(*) from marts.export_audience_members "
+        f"where channel in ('email', 'any') group by 1 having {having} order by {order} limit 1"
+    )[0]
+
+
 def sync(con, name: str, **kwargs):
     config = load_config()[name]
     if "config" in kwargs:
@@ -157,10 +167,7 @@ def test_an_older_picture_is_skipped_before_the_breaker_looks_at_it(warehouse, a
     state, _ = api
     forget(con, "marketing_lists")
     assert sync(con, "marketing_lists").status == "success"
-    segment = con.query(
-        "select segment_id from marts.export_audience_members where channel in ('email', 'any') "
-        "group by 1 having count(*) >= 5 order by count(*) desc, 1 limit 1"
-    )[0][0]
+    segment, _ = email_list(con, "count(*) >= 5")
     con.execute(
         "insert into sync_state.sync_runs (run_id, destination, as_of, status, dry_run) "
         "values ('later-build', 'marketing_lists', timestamp '2026-06-30 09:00:00', "
@@ -234,9 +241,10 @@ def test_rate_limits_and_transient_errors_are_retried(warehouse, api, con):
     assert set(state.adds.values()) == {1}
 
 
+#: made-up values the redaction must hide (no real service takes them)
 SECRET_PATH = "/hooks/T0SECRET/B0PATH4242"
-API_KEY = "SECRET123"
-TOKEN = "tok_SECRETBEARER_9f8e7d"
+API_KEY = "FAKEKEY123"
+TOKEN = "FAKE-BEARER-TOKEN-9f8e7d"
 
 
 def test_no_secret_reaches_output_logs_or_state(warehouse, con, capsys, caplog, monkeypatch):
@@ -329,10 +337,7 @@ def test_circuit_breaker_and_empty_export_refuse_unless_forced(warehouse, api, c
     state, _ = api
     forget(con, "marketing_lists")
     sync(con, "marketing_lists")
-    segment, members = con.query(
-        "select segment_id, count(*) from marts.export_audience_members "
-        "where channel in ('email', 'any') group by 1 order by 2 desc limit 1"
-    )[0]
+    segment, members = email_list(con)
     con.execute("create table marts.export_saved as select * from marts.export_audience_members")
     try:
         con.execute(
@@ -549,11 +554,7 @@ def test_a_small_list_emptied_is_refused_unless_forced(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")
     sync(con, "marketing_lists")
-    segment, members = con.query(
-        "select segment_id, count(*) from marts.export_audience_members "
-        "where channel in ('email', 'any') group by 1 having count(*) between 5 and 19 "
-        "order by 2, 1 limit 1"
-    )[0]
+    segment, members = email_list(con, "count(*) between 5 and 19", smallest=True)
     with saved(con, "export_audience_members"):
         con.execute(f"delete from marts.export_audience_members where segment_id = '{segment}'")
         with pytest.raises(

@@ -81,7 +81,7 @@ def test_a_destination_of_unknown_kind_is_refused(tmp_path):
 def test_a_url_keeps_scheme_host_and_port_only():
     from audience.redaction import redact_url
 
-    url = "https://bob:pw1234@hooks.example.com:8443/T000/B000/XXXX?api_key=SECRET123&v=2"
+    url = "https://bob:fakepw1234@hooks.example.com:8443/T000/B000/XXXX?api_key=FAKEKEY123&v=2"
     assert redact_url(url) == "https://hooks.example.com:8443/…?api_key=***&v=***"
     assert redact_url("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     assert redact_url("http://127.0.0.1:5000/") == "http://127.0.0.1:5000/"
@@ -90,17 +90,17 @@ def test_a_url_keeps_scheme_host_and_port_only():
 def test_redact_hides_urls_tokens_query_values_and_configured_secrets():
     from audience.redaction import redact, secret_values
 
-    url = "https://bob:pw1234@hooks.example.com/T000SECRET/B000?api_key=SECRET123"
+    url = "https://bob:fakepw1234@hooks.example.com/T000SECRET/B000?api_key=FAKEKEY123"
     secrets = secret_values(url) | secret_values("tok_abcdef")
     texts = [
         f"POST {url}: 503",
-        "Max retries exceeded with url: /T000SECRET/B000/lists/a?api_key=SECRET123 (refused)",
+        "Max retries exceeded with url: /T000SECRET/B000/lists/a?api_key=FAKEKEY123 (refused)",
         "server said: Authorization: Bearer tok_abcdef, path /T000SECRET/B000",
-        "the token tok_abcdef is invalid; decoded: /T000SECRET/B000 and SECRET123",
+        "the token tok_abcdef is invalid; decoded: /T000SECRET/B000 and FAKEKEY123",
     ]
     for text in texts:
         shown = redact(text, secrets)
-        for secret in ("pw1234", "T000SECRET", "SECRET123", "tok_abcdef"):
+        for secret in ("fakepw1234", "T000SECRET", "FAKEKEY123", "tok_abcdef"):
             assert secret not in shown, shown
     shown = redact(f"POST {url}: 503", secrets)
     assert shown == "POST https://hooks.example.com/…?api_key=***: 503"
@@ -116,10 +116,10 @@ def test_each_destination_setting_it_reads_is_a_secret(monkeypatch):
     monkeypatch.setenv("AUDIENCE_LISTS_API_TOKEN", "tok-lists-123")
     monkeypatch.setenv("AUDIENCE_ROUTING_WEBHOOK_URL", "https://hooks.example.com/T0/B0/W3bh00k")
     monkeypatch.setenv("AUDIENCE_CRM_DATABASE", "dbname=crm user=sync password=crm-pass-7")
-    monkeypatch.setenv("PGPASSWORD", "pg-pass-42")
+    monkeypatch.setenv("PGPASSWORD", "fake-pg-pass-42")
     monkeypatch.setenv("AUDIENCE_AD_FILES_DIR", "/data/ads")
     secrets = all_secrets(configs)
-    for value in ("K3Y-lists", "tok-lists-123", "/T0/B0/W3bh00k", "crm-pass-7", "pg-pass-42"):
+    for value in ("K3Y-lists", "tok-lists-123", "/T0/B0/W3bh00k", "crm-pass-7", "fake-pg-pass-42"):
         assert value in secrets
     assert "/data/ads" not in secrets  # a folder is not a secret
     monkeypatch.setenv("AUDIENCE_CRM_DATABASE", "audience")  # nor a database's name
@@ -133,14 +133,14 @@ def test_log_records_are_redacted_whoever_logs_them(caplog):
     from audience.redaction import redacting_logs
 
     caplog.set_level(logging.DEBUG)
-    with redacting_logs({"SECRET123"}):
+    with redacting_logs({"FAKEKEY123"}):
         logging.getLogger("urllib3.connectionpool").warning(
-            "Retrying after %s: %s", "refused", "/hook?api_key=SECRET123"
+            "Retrying after %s: %s", "refused", "/hook?api_key=FAKEKEY123"
         )
-    logging.getLogger("audience").warning("after: %s", "SECRET123")  # the context is over
+    logging.getLogger("audience").warning("after: %s", "FAKEKEY123")  # the context is over
     assert caplog.records[0].getMessage() == "Retrying after refused: /hook?api_key=***"
-    assert "SECRET123" not in caplog.records[0].getMessage()
-    assert caplog.records[1].getMessage() == "after: SECRET123"
+    assert "FAKEKEY123" not in caplog.records[0].getMessage()
+    assert caplog.records[1].getMessage() == "after: FAKEKEY123"
 
 
 LIMITS = {"max_remove_share": 0.3, "max_change_share": 0.5, "min_protected_records": 5}
