@@ -842,7 +842,11 @@ class _TableWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        columns = [table.column(c) for c in self.columns]
+        # a contract column the generator does not plant is written empty
+        columns = [
+            table.column(c) if c in table.column_names else pa.nulls(table.num_rows, pa.string())
+            for c in self.columns
+        ]
         columns = [c if c.type == pa.string() else c.cast(pa.string()) for c in columns]
         table = pa.Table.from_arrays(columns, schema=self.schema)  # (Table.cast imports pandas)
         self.rows += table.num_rows
