@@ -9,7 +9,13 @@
     count. A table with freshness switched off (a state export) is checked for rows only. -#}
 {%- set hours_per = {'minute': 1 / 60, 'hour': 1, 'day': 24} -%}
 {%- set lookback_days = var('checks__volume_lookback_days') -%}
-{%- set raw_tables = graph.sources.values() | sort(attribute='unique_id') if execute else [] -%}
+{#- vendor sources (meta.vendor) reach staging through their adapters and landed__ views -#}
+{%- set raw_tables = [] -%}
+{%- for node in (graph.sources.values() | sort(attribute='unique_id') if execute else []) -%}
+    {%- if not (node.config.meta or node.meta or {}).get('vendor') -%}
+        {%- do raw_tables.append(node) -%}
+    {%- endif -%}
+{%- endfor -%}
 
 with
 

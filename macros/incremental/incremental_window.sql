@@ -6,8 +6,8 @@
 
    and filters its input with `where {{ in_incremental_window() }}`. The modes:
 
-   'load' (staging base models): the window is the raw rows of the model's one source
-   table loaded after the newest `_loaded_at` the model holds. When the raw table holds a different number of
+   'load' (staging base models): the window is the rows of the model's one landed table
+   (landed__<table>: the contract table and every vendor adapter's rows) loaded after the newest `_loaded_at` the model holds. When the raw table holds a different number of
    rows up to that instant than the model (a file was re-loaded, or `load --replace`
    emptied the table), the window is everything: the model is rebuilt from raw in place.
 
@@ -77,18 +77,23 @@
     {{ return(execute and this is not none and model.resource_type == 'model' and is_incremental()) }}
 {%- endmacro %}
 
-{# The one raw source table a staging base model reads. #}
+{# The landed rows a staging base model reads: its one landed__<table> model (every vendor's
+   rows of the contract table) or, for a table no vendor feeds, its one raw source. #}
 {% macro _raw_source() -%}
-    {%- set sources = [] -%}
-    {%- for node in model.depends_on.nodes if node.startswith('source.') -%}
-        {%- do sources.append(node) -%}
+    {%- set upstream = [] -%}
+    {%- for node in model.depends_on.nodes
+        if node.startswith('source.') or node.split('.')[-1].startswith('landed__') -%}
+        {%- do upstream.append(node) -%}
     {%- endfor -%}
-    {%- if sources | length != 1 -%}
+    {%- if upstream | length != 1 -%}
         {{ exceptions.raise_compiler_error(this ~ ": an incremental model of mode 'load' reads one "
-            ~ "raw source, not " ~ sources | length) }}
+            ~ "landed table, not " ~ upstream | length) }}
     {%- endif -%}
-    {%- set node = graph.sources[sources[0]] -%}
-    {{ return(source(node.source_name, node.name)) }}
+    {%- if upstream[0].startswith('source.') -%}
+        {%- set node = graph.sources[upstream[0]] -%}
+        {{ return(source(node.source_name, node.name)) }}
+    {%- endif -%}
+    {{ return(ref(upstream[0].split('.')[-1])) }}
 {%- endmacro %}
 
 {% macro _load_window(column, raw_relation) -%}

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_companies') }}
+    select * from {{ ref('landed__crm_companies') }}
 ),
 
 parsed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_contacts') }}
+    select * from {{ ref('landed__crm_contacts') }}
 ),
 
 parsed as (

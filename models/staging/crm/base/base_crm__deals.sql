@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'crm_deals') }}
+    select * from {{ ref('landed__crm_deals') }}
 ),
 
 parsed as (

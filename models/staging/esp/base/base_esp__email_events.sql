@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('esp', 'email_events') }}
+    select * from {{ ref('landed__email_events') }}
     where {{ in_incremental_window() }}
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('segment', 'identifies') }}
+    select * from {{ ref('landed__identifies') }}
     where {{ in_incremental_window() }}
 ),
 

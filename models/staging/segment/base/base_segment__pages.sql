@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('segment', 'pages') }}
+    select * from {{ ref('landed__pages') }}
     where {{ in_incremental_window() }}
 ),
 

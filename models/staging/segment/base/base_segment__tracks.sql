@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('segment', 'tracks') }}
+    select * from {{ ref('landed__tracks') }}
     where {{ in_incremental_window() }}
 ),
 

@@ -1,0 +1,30 @@
+{# The vendor adapters: one model per vendor and contract table, under
+   models/staging/vendors/<vendor>/, named adapt_<vendor>__<contract table>, that reads the
+   vendor's tables in the vendor's own shape (its dbt source, schema and database set by vars
+   <vendor>__schema and <vendor>__database) and returns rows of the contract table:
+   contract_columns(table) as text plus the lineage columns. An adapter of a source whose tables
+   do not exist returns no rows (vendor_table); var <vendor>__enabled: false takes it out of
+   the project altogether. Add a new adapter here. #}
+{% macro source_adapters(table) -%}
+    {%- set adapters = {
+        'pages': [],
+        'tracks': [],
+        'identifies': [],
+        'email_events': ['adapt_sendgrid__email_events'],
+        'crm_contacts': [],
+        'crm_companies': [],
+        'crm_deals': [],
+    } -%}
+    {%- set enabled = [] -%}
+    {%- for model in adapters.get(table, []) -%}
+        {%- if adapter_enabled(model.split('__')[0][6:]) -%}
+            {%- do enabled.append(model) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(enabled) }}
+{%- endmacro %}
+
+{# Whether a vendor's adapters are part of the project (var <vendor>__enabled, default true). #}
+{% macro adapter_enabled(vendor) -%}
+    {{ return(var(vendor ~ '__enabled', true) in [true, 'true', 'True', 1]) }}
+{%- endmacro %}

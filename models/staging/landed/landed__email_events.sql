@@ -1,0 +1,1 @@
+{{ landed_rows('email_events') }}
