@@ -14,6 +14,9 @@
        incremental models then rebuild whenever its rows change. #}
 {% macro vendor_table(relation, columns, loaded_at=['_fivetran_synced', 'uuid_ts', 'loaded_at', 'received_at']) -%}
     {%- set held = {} -%}
+    {%- if relation.schema is none and relation.identifier.startswith('__dbt__cte__') -%}
+        {{ return(vendor_fixture(relation, columns)) }}
+    {%- endif -%}
     {%- set found = load_relation(relation) if execute else none -%}
     {%- if found is not none -%}
         {%- for column in adapter.get_columns_in_relation(found) -%}
@@ -53,4 +56,15 @@
     {%- else %}
     where 1 = 0
     {%- endif %}
+{%- endmacro %}
+
+{% macro vendor_fixture(relation, columns) -%}
+    select
+        {%- for spec in columns %}
+        cast({{ spec if spec is string else spec['from'][0] }} as {{ dbt.type_string() }}) as {{ spec if spec is string else spec['name'] }},
+        {%- endfor %}
+        cast(_source_file as {{ dbt.type_string() }}) as _source_file,
+        cast(_source_row_number as {{ dbt.type_bigint() }}) as _source_row_number,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    from {{ relation }}
 {%- endmacro %}
