@@ -58,6 +58,9 @@
     {%- endif %}
 {%- endmacro %}
 
+{# A dbt unit test's input for a vendor source: its fixture CTE (the relation has no schema)
+   cannot be inspected, so the fixture, given with `format: sql`, must name every column the
+   adapter reads (a {'name', 'from'} column by its first candidate) and the lineage columns. #}
 {% macro vendor_fixture(relation, columns) -%}
     select
         {%- for spec in columns %}
