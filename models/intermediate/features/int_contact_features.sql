@@ -1,6 +1,6 @@
 {#- One row per contact with the behavioural features scores and segments share: activity
-    counts over rolling windows of as_of, email streaks, suppression, conversions and the
-    return-visit pattern of the latest visit. -#}
+    counts over rolling windows of as_of, email streaks, suppression (email events and CRM
+    opt-outs), conversions and the return-visit pattern of the latest visit. -#}
 with
 
 contacts as (
@@ -24,6 +24,16 @@ deliveries as (
 
 visits as (
     select * from {{ ref('int_contact_visits') }}
+),
+
+crm_opt_outs as (
+    -- a person who opted out of email on any of their CRM records (merged ones too)
+    select distinct identity_map.contact_key
+    from {{ ref('stg_crm__contacts') }} as crm_contacts
+    inner join {{ ref('identity_map') }} as identity_map
+        on identity_map.identifier_type = 'crm_contact_id'
+            and crm_contacts.crm_contact_id = identity_map.identifier
+    where crm_contacts.email_opt_out and {{ known_by_as_of('crm_contacts.created_at') }}
 ),
 
 activity as (
@@ -115,6 +125,7 @@ final as (
         case
             when coalesce(activity.spam_reports, 0) > 0 then 'spam_complaint'
             when coalesce(activity.unsubscribes, 0) > 0 then 'unsubscribed'
+            when crm_opt_outs.contact_key is not null then 'crm_opt_out'
             when coalesce(activity.bounces, 0) > 0 then 'bounced'
         end as email_suppression_reason,
 
@@ -125,6 +136,7 @@ final as (
     left join activity on contacts.contact_key = activity.contact_key
     left join email on contacts.contact_key = email.contact_key
     left join latest_visit on contacts.contact_key = latest_visit.contact_key
+    left join crm_opt_outs on contacts.contact_key = crm_opt_outs.contact_key
 )
 
 select * from final
