@@ -26,6 +26,8 @@ per_contact as (
     group by contact_key
 ),
 
+{%- set as_of_date = 'cast(' ~ as_of() ~ ' as date)' %}
+
 final as (
     select
         -- grain
@@ -41,9 +43,12 @@ final as (
         order_days - 1 as repeat_order_days,
 
         -- recency and age, in days
-        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as recency_days,
-        {{ dbt.datediff('first_order_date', 'cast(' ~ as_of() ~ ' as date)', 'day') }} as customer_age_days,
-        {{ dbt.datediff('last_order_date', 'cast(' ~ as_of() ~ ' as date)', 'day') }} as days_since_last_order,
+        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }}
+            as recency_days,
+        {{ dbt.datediff('first_order_date', as_of_date, 'day') }}
+            as customer_age_days,
+        {{ dbt.datediff('last_order_date', as_of_date, 'day') }}
+            as days_since_last_order,
 
         -- monetary
         revenue,
