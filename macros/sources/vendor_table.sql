@@ -14,11 +14,22 @@
        incremental models then rebuild whenever its rows change. #}
 {% macro vendor_table(relation, columns, loaded_at=['_fivetran_synced', 'uuid_ts', 'loaded_at', 'received_at']) -%}
     {%- set held = {} -%}
-    {%- if relation.schema is none and relation.identifier.startswith('__dbt__cte__') -%}
-        {{ return(vendor_fixture(relation, columns)) }}
+    {%- if execute and relation.schema is none -%}
+        {#- a unit test's given rows (a CTE, given with format: sql since the vendor's table
+            need not exist): they hold every column the adapter reads, under the first name
+            of each, and the lineage columns -#}
+        {%- set found = relation -%}
+        {%- for spec in columns -%}
+            {%- set name = spec if spec is string else spec['from'][0] -%}
+            {%- do held.update({name: name}) -%}
+        {%- endfor -%}
+        {%- for name in ['_source_file', '_source_row_number', '_loaded_at'] -%}
+            {%- do held.update({name: name}) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- set found = load_relation(relation) if execute else none -%}
     {%- endif -%}
-    {%- set found = load_relation(relation) if execute else none -%}
-    {%- if found is not none -%}
+    {%- if found is not none and found.schema is not none -%}
         {%- for column in adapter.get_columns_in_relation(found) -%}
             {%- do held.update({column.name | lower: column.name}) -%}
         {%- endfor -%}
@@ -56,18 +67,4 @@
     {%- else %}
     where 1 = 0
     {%- endif %}
-{%- endmacro %}
-
-{# A dbt unit test's input for a vendor source: its fixture CTE (the relation has no schema)
-   cannot be inspected, so the fixture, given with `format: sql`, must name every column the
-   adapter reads (a {'name', 'from'} column by its first candidate) and the lineage columns. #}
-{% macro vendor_fixture(relation, columns) -%}
-    select
-        {%- for spec in columns %}
-        cast({{ spec if spec is string else spec['from'][0] }} as {{ dbt.type_string() }}) as {{ spec if spec is string else spec['name'] }},
-        {%- endfor %}
-        cast(_source_file as {{ dbt.type_string() }}) as _source_file,
-        cast(_source_row_number as {{ dbt.type_bigint() }}) as _source_row_number,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
-    from {{ relation }}
 {%- endmacro %}
