@@ -11,9 +11,9 @@
         'tracks': ['adapt_transactions__tracks'],
         'identifies': [],
         'email_events': ['adapt_sendgrid__email_events'],
-        'crm_contacts': ['adapt_salesforce__crm_contacts'],
-        'crm_companies': ['adapt_salesforce__crm_companies'],
-        'crm_deals': ['adapt_salesforce__crm_deals'],
+        'crm_contacts': ['adapt_hubspot__crm_contacts', 'adapt_salesforce__crm_contacts'],
+        'crm_companies': ['adapt_hubspot__crm_companies', 'adapt_salesforce__crm_companies'],
+        'crm_deals': ['adapt_hubspot__crm_deals', 'adapt_salesforce__crm_deals'],
     } -%}
     {%- set enabled = [] -%}
     {%- for model in adapters.get(table, []) -%}
