@@ -368,7 +368,8 @@ class FileRelation:
 
 
 def _file_relation(con: duckdb.DuckDBPyConnection, file: TableFile) -> FileRelation:
-    """A SQL source over the file and its columns. A text file (CSV, JSONL, whitespace text) is
+    """A SQL source over the file and its columns (the loader reads hive partition values from
+    the path itself, for every format alike). A text file (CSV, JSONL, whitespace text) is
     read through once here, so a file that breaks halfway is refused before anything is
     written; a parquet file is checked by its footer and schema."""
     literal = _sql_string(str(file.path))
@@ -382,17 +383,19 @@ def _file_relation(con: duckdb.DuckDBPyConnection, file: TableFile) -> FileRelat
     row_number = "row_number() over ()"
     if file.fmt == "jsonl":
         # Objects keep their JSON text (traits, properties) instead of becoming structs.
-        reader = f"(select json from read_ndjson_objects({literal}))"
+        reader = f"(select json from read_ndjson_objects({literal}, hive_partitioning = false))"
         names_sql = (
             "select key, 'JSON' from (select unnest(json_keys(json)) as key, "
             f"row_number() over () as seen from {reader} as objects) "
             "group by key order by min(seen)"
         )
     elif file.fmt == "csv":
-        reader = f"read_csv({literal}, header = true, all_varchar = true)"
+        reader = (
+            f"read_csv({literal}, header = true, all_varchar = true, hive_partitioning = false)"
+        )
         names_sql = f"select column_name, column_type from (describe select * from {reader})"
     else:
-        reader = f"read_parquet({literal}, file_row_number = true)"
+        reader = f"read_parquet({literal}, file_row_number = true, hive_partitioning = false)"
         names_sql = f"select column_name, column_type from (describe select * from {reader})"
     try:
         columns = [(str(name), str(kind)) for name, kind in con.execute(names_sql).fetchall()]
@@ -438,7 +441,8 @@ def _text_relation(con: duckdb.DuckDBPyConnection, file: TableFile, literal: str
     lines = (
         f"select regexp_replace(replace(line, chr(65279), ''), '^\\s+|\\s+$', '', 'g') as line "
         f"from read_csv({literal}, columns = {{'line': 'VARCHAR'}}, header = false, "
-        "delim = chr(31), quote = '', escape = '', auto_detect = false, strict_mode = false)"
+        "delim = chr(31), quote = '', escape = '', auto_detect = false, strict_mode = false, "
+        "hive_partitioning = false)"
     )
     numbered = (
         "select string_split_regex(line, '\\s+') as fields, row_number() over () as line_number "
