@@ -384,10 +384,12 @@ def _file_relation(con: duckdb.DuckDBPyConnection, file: TableFile) -> FileRelat
     if file.fmt == "jsonl":
         # Objects keep their JSON text (traits, properties) instead of becoming structs.
         reader = f"(select json from read_ndjson_objects({literal}, hive_partitioning = false))"
+        # the keys in the order they first appear: by line, then place in the object
         names_sql = (
-            "select key, 'JSON' from (select unnest(json_keys(json)) as key, "
-            f"row_number() over () as seen from {reader} as objects) "
-            "group by key order by min(seen)"
+            "select key, 'JSON' from (select line, unnest(keys) as key, "
+            "unnest(range(len(keys))) as place from (select json_keys(json) as keys, "
+            f"row_number() over () as line from {reader} as objects) as lines) as keys "
+            "group by key order by min(line), arg_min(place, line)"
         )
     elif file.fmt == "csv":
         reader = (
