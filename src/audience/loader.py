@@ -83,7 +83,7 @@ LOAD_LOG_TABLE = "_load_log"
 BATCH_ROWS = 250_000
 #: The longest name PostgreSQL keeps (it cuts longer ones short, silently).
 MAX_NAME_LENGTH = 63
-#: Text files with these names (any suffix) are documentation beside the data, never a table.
+#: `.txt` files with these names are documentation beside the data (LICENSE.txt), not tables.
 DOCUMENT_STEMS = frozenset(
     {"changelog", "copying", "licence", "license", "notice", "readme", "source"}
 )
@@ -233,8 +233,6 @@ def _table_of(name: str, source: Source) -> str | None:
     shard = _DATE_SHARD.match(name)
     table = shard["table"] if shard else name
     if source.is_contract:
-        if name in RAW_TABLES:
-            return name
         return table if table in RAW_TABLES else None
     return column_name(table)[:MAX_NAME_LENGTH]
 

@@ -367,6 +367,14 @@ def test_the_cli_prints_each_bad_file_and_exits_1(tmp_path, monkeypatch, capsys)
     assert [e.removeprefix("error: ")[: len(b)] for e, b in zip(errors, BAD, strict=True)] == BAD
 
 
+def test_vendor_sources_are_refused_on_spark(tmp_path):
+    class Spark:
+        target = "spark"
+
+    with pytest.raises(LoadError, match="--source ga4 loads into DuckDB or PostgreSQL"):
+        load_dir(tmp_path, Spark(), source="ga4")  # type: ignore[arg-type]
+
+
 def test_the_cli_names_the_known_sources_for_an_unknown_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AUDIENCE_DUCKDB_PATH", str(tmp_path / "cli.duckdb"))
     assert cli.main(["load", str(tmp_path), "--source", "fivetran"]) == 2
