@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from vendor_samples import SHARED
 from warehouses import BuiltWarehouse
 
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, quote_ident
 
-SHARED_DATA = Path("/work/shared/data")
-HUBSPOT_SAMPLE = SHARED_DATA / "fivetran_hubspot_crm_email"
-SALESFORCE_SAMPLE = SHARED_DATA / "vendor_shapes" / "salesforce"
+HUBSPOT_SAMPLE = SHARED / "fivetran_hubspot_crm_email"
+SALESFORCE_SAMPLE = SHARED / "vendor_shapes" / "salesforce"
 
 #: the HubSpot tables the CRM adapter reads; the sample names them `<table>_data.csv`
 HUBSPOT_TABLES = (
@@ -93,24 +93,29 @@ class Figures:
     quarantined: dict[str, int]
 
 
-def figures(built: BuiltWarehouse, contract_table: str, vendor_table: str) -> Figures:
+def figures(
+    built: BuiltWarehouse, contract_table: str, vendor_table: str, files: str | None = None
+) -> Figures:
     """The figures of one vendor table (`raw_<vendor>.<table>`) mapped onto `contract_table`
-    (crm_contacts, crm_companies or crm_deals)."""
+    (crm_contacts, crm_companies or crm_deals). Its rows are told by their `_source_file`: the
+    table's name for a connector's table, else the files `audience load` landed (`files`, a
+    LIKE pattern)."""
     base = {
         "crm_contacts": "staging.base_crm__contacts",
         "crm_companies": "staging.base_crm__companies",
         "crm_deals": "staging.base_crm__deals",
     }[contract_table]
     rows_in = int(built.scalar(f"select count(*) from {vendor_table}"))
+    source_file = f"_source_file like '{files}'" if files else f"_source_file = '{vendor_table}'"
     mapped = int(
         built.scalar(
             f"select count(*) from staging.landed__{contract_table} "
-            f"where _source_file = '{vendor_table}'"
+            f"where {source_file}"
         )
     )
     reasons = built.query(
         f"select coalesce(quarantine_reason, 'staged'), count(*) from {base} "
-        f"where _source_file = '{vendor_table}' group by 1"
+        f"where {source_file} group by 1"
     )
     counts = {reason: int(n) for reason, n in reasons}
     staged = counts.pop("staged", 0)
