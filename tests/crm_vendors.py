@@ -108,10 +108,7 @@ def figures(
     rows_in = int(built.scalar(f"select count(*) from {vendor_table}"))
     source_file = f"_source_file like '{files}'" if files else f"_source_file = '{vendor_table}'"
     mapped = int(
-        built.scalar(
-            f"select count(*) from staging.landed__{contract_table} "
-            f"where {source_file}"
-        )
+        built.scalar(f"select count(*) from staging.landed__{contract_table} where {source_file}")
     )
     reasons = built.query(
         f"select coalesce(quarantine_reason, 'staged'), count(*) from {base} "

@@ -109,9 +109,10 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltWarehouse, dict]
             for relation, rows in staged_rows(built).items()
             if rows != first[relation]
         }
-        if built.query(
-            "select * exclude (build_id) from marts.contacts order by contact_key"
-        ) != first_contacts:
+        if (
+            built.query("select * exclude (build_id) from marts.contacts order by contact_key")
+            != first_contacts
+        ):
             changed["marts.contacts"] = []
     return built, changed
 
@@ -175,9 +176,12 @@ def test_salesforce_leads_are_contacts_at_the_lead_stage_with_their_company(crm)
         ("00Q5e00000Lea028AAA", "person028@example.org", None, "Lead Co 28", "lead"),
         ("00Q5e00000Lea029AAA", "person029@example.org", None, "Lead Co 29", "lead"),
     ]
-    assert built.scalar(
-        "select count(*) from staging.stg_crm__contacts where lifecycle_stage = 'lead'"
-    ) == 13
+    assert (
+        built.scalar(
+            "select count(*) from staging.stg_crm__contacts where lifecycle_stage = 'lead'"
+        )
+        == 13
+    )
 
 
 def test_salesforce_accounts_take_their_website_domain_and_opportunities_close_when_closed(crm):
@@ -258,10 +262,13 @@ def test_hubspot_contacts_merged_into_one_are_one_person(crm):
     )
     assert people == 22 - 3
     # the sample's emails are hashes: each contact stays, known by its id, without one
-    assert built.scalar(
-        "select count(*) from staging.stg_crm__contacts "
-        "where has_rejected_email and crm_contact_id not like '00%'"
-    ) == 22
+    assert (
+        built.scalar(
+            "select count(*) from staging.stg_crm__contacts "
+            "where has_rejected_email and crm_contact_id not like '00%'"
+        )
+        == 22
+    )
 
 
 @pytest.fixture(scope="module")

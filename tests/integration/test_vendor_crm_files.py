@@ -22,7 +22,10 @@ pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 6, 30)
 STAGING = ["build", "--select", "+quarantine", "+path:models/staging"]
-VARS = {"salesforce__contact_identifier": "dataloader_contact", "hubspot__identifier_suffix": "_data"}
+VARS = {
+    "salesforce__contact_identifier": "dataloader_contact",
+    "hubspot__identifier_suffix": "_data",
+}
 TABLE = "raw_salesforce.dataloader_contact"
 
 #: a later Data Loader export of Contact, with the columns the sample's lacks

@@ -24,15 +24,15 @@ numbered as (
     from contacts
 ),
 
+-- a survivor lists the contacts merged into it
 merged_ids as (
-    -- a survivor lists the contacts merged into it
     {{ list_items(
         'numbered', 'contact_id', 'property_hs_merged_object_ids', ';',
         var('hubspot__max_merged_ids', 50),
     ) }}
 ),
 
-merges as (
+merge_pairs as (
     -- and the legacy merge audit says it too
     select
         {{ vendor_id('list_item') }} as contact_id,
@@ -49,7 +49,7 @@ survivors as (
     select
         contact_id,
         min(survivor_id) as survivor_id
-    from merges
+    from merge_pairs
     where survivor_id is not null and survivor_id <> contact_id
     group by contact_id
 ),

@@ -35,10 +35,10 @@ live_stages as (
         select
             stages.*,
             row_number() over (
-                partition by stage_id
+                partition by stages.stage_id
                 order by
-                    case when {{ parse_boolean('_fivetran_deleted') }} then 1 else 0 end,
-                    pipeline_id
+                    case when {{ parse_boolean('stages._fivetran_deleted') }} then 1 else 0 end,
+                    stages.pipeline_id
             ) as stage_rank
         from stages
     ) as ranked
