@@ -47,7 +47,7 @@ select
     ])) }}) as id,
     cast(null as {{ dbt.type_string() }}) as anonymous_id,
     customer_id as user_id,
-    'Order Completed' as event,
+    'Order Completed' as event,  -- noqa: RF04
     ordered_at_text as timestamp,  -- noqa: RF04 (the contract's column name)
     cast(null as {{ dbt.type_string() }}) as received_at,
     {{ json_object_text([('revenue', 'amount'), ('quantity', 'quantity')]) }} as properties,
