@@ -46,8 +46,9 @@ NO_TIME = np.iinfo(np.int64).max // 4  # "never": far beyond any as_of
 KIND_NAMES = ("b2b", "b2c", "anonymous", "shared_mailbox")
 B2B, B2C, ANON, MAILBOX = 0, 1, 2, 3
 
-#: Bad-row reasons per table (duplicates are counted under ``duplicate_id``).
-BAD_REASONS: dict[str, tuple[str, ...]] = {
+#: What a planted row has, per table: exactly one of these (drawn in this order, which the
+#: data depends on). Most are bad-row reasons; the KEPT_ODDITIES are not.
+PLANTED: dict[str, tuple[str, ...]] = {
     "pages": ("missing_id", "missing_identity", "invalid_timestamp", "future_timestamp"),
     "tracks": (
         "missing_id",
@@ -68,10 +69,18 @@ BAD_REASONS: dict[str, tuple[str, ...]] = {
         "missing_id",
         "missing_email",
         "invalid_timestamp",
-        "future_timestamp",
+        "dated_after_as_of",
         "unknown_event",
     ),
     "crm_contacts": ("missing_id",),
+}
+#: Planted oddities staging keeps: an ESP event dated in 2099 (the webhook has no received_at,
+#: so it is taken as received when it happened, and every build before then leaves it out).
+KEPT_ODDITIES: dict[str, tuple[str, ...]] = {"email_events": ("dated_after_as_of",)}
+#: Bad-row reasons per table (duplicates are counted under ``duplicate_id``).
+BAD_REASONS: dict[str, tuple[str, ...]] = {
+    table: tuple(r for r in planted if r not in KEPT_ODDITIES.get(table, ()))
+    for table, planted in PLANTED.items()
 }
 DUPLICATE_TABLES = ("pages", "tracks", "email_events", "crm_contacts")
 BAD_RATE = 0.003
@@ -649,6 +658,8 @@ class GenerationManifest:
 
     rows: dict[str, int]
     bad_rows: dict[str, dict[str, int]]
+    #: planted rows staging keeps (KEPT_ODDITIES), per table
+    kept_rows: dict[str, dict[str, int]] = field(default_factory=dict)
     people: int = 0
     seed: int = 0
     as_of: str = ""
@@ -1488,6 +1499,13 @@ class _Stats:
         }
         for t in DUPLICATE_TABLES:
             self.bad[t]["duplicate_id"] = 0
+        self.kept: dict[str, dict[str, int]] = {
+            t: dict.fromkeys(kept, 0) for t, kept in KEPT_ODDITIES.items()
+        }
+
+    def count(self, table: str, planted: str) -> None:
+        counts = self.kept[table] if planted in KEPT_ODDITIES.get(table, ()) else self.bad[table]
+        counts[planted] += 1
 
 
 def _inject(
@@ -1505,7 +1523,7 @@ def _inject(
     n_bad = int(rng.binomial(n, BAD_RATE))
     dup_src = np.sort(rng.choice(n, n_dup, replace=False)) if n_dup else np.zeros(0, np.int64)
     bad_src = np.sort(rng.choice(n, n_bad, replace=False)) if n_bad else np.zeros(0, np.int64)
-    reasons = BAD_REASONS[name]
+    reasons = PLANTED[name]
     reason_idx = rng.integers(0, len(reasons), n_bad)
     variant = rng.integers(0, 1 << 30, n_bad)
     id_col = "event_id" if name == "email_events" else "id"
@@ -1516,7 +1534,7 @@ def _inject(
     for j, row in enumerate(rows):
         reason = reasons[reason_idx[j]]
         v = int(variant[j])
-        stats.bad[name][reason] += 1
+        stats.count(name, reason)
         row[id_col] = ("", None)[v % 2] if reason == "missing_id" else new_ids_py[j]
         if reason == "missing_identity":
             row["anonymous_id"] = ("", None)[v % 2]
@@ -1524,7 +1542,9 @@ def _inject(
         elif reason == "invalid_timestamp":
             row["timestamp"] = INVALID_TIMESTAMPS[v % len(INVALID_TIMESTAMPS)]
         elif reason == "future_timestamp":
-            row["timestamp"] = _future(row["timestamp"], name == "email_events" or v % 3 > 0)
+            row["timestamp"] = _future(row["timestamp"], v % 3 > 0)
+        elif reason == "dated_after_as_of":
+            row["timestamp"] = _future(row["timestamp"], True)
         elif reason == "unknown_event":
             pool = UNKNOWN_EMAIL_EVENTS if name == "email_events" else UNKNOWN_TRACK_EVENTS
             row["event"] = pool[v % len(pool)]
@@ -2496,6 +2516,7 @@ def generate(
     manifest = GenerationManifest(
         rows={name: writers[name].rows for name in RAW_TABLES},
         bad_rows={t: dict(sorted(r.items())) for t, r in stats.bad.items() if r},
+        kept_rows={t: dict(sorted(r.items())) for t, r in stats.kept.items() if r},
         people=people,
         seed=seed,
         as_of=_iso(as_of_ms),
@@ -2513,6 +2534,7 @@ __all__ = [
     "DEFAULT_AS_OF",
     "EVENTS",
     "EVENT_VARIANTS",
+    "KEPT_ODDITIES",
     "GenerationManifest",
     "canonical_email",
     "generate",

@@ -48,6 +48,57 @@ def test_every_event_known_by_as_of_reaches_the_unified_model(generated_warehous
     assert late >= 0
 
 
+def test_rows_left_out_after_as_of_are_reported_and_summarized(generated_warehouse):
+    """report_arrivals counts, per stream, the staged rows the build left out; the ESP events
+    the generator dated in 2099 are kept (taken as received when they happen) and left out."""
+    as_of = "timestamp '2026-06-30 00:00:00'"
+    report = {
+        row[0]: row[1:]
+        for row in generated_warehouse.query(
+            "select source_table, rows_staged, rows_counted, rows_arrived_after_as_of, "
+            "rows_happened_after_as_of from marts.report_arrivals"
+        )
+    }
+    models = {
+        "pages": "stg_segment__pages",
+        "tracks": "stg_segment__tracks",
+        "identifies": "stg_segment__identifies",
+        "email_events": "stg_esp__email_events",
+    }
+    assert set(report) == set(models)
+    for table, model in models.items():
+        expected = generated_warehouse.query(
+            f"""
+            select
+                count(*),
+                sum(case when occurred_at <= {as_of} and received_at <= {as_of} then 1 else 0 end),
+                sum(case when occurred_at <= {as_of} and received_at > {as_of} then 1 else 0 end),
+                sum(case when occurred_at > {as_of} then 1 else 0 end)
+            from staging.{model}
+            """
+        )[0]
+        assert report[table] == expected, table
+    dated_ahead = generated_warehouse.manifest["kept_rows"]["email_events"]["dated_after_as_of"]
+    assert report["email_events"][3] == dated_ahead > 0
+    assert report["pages"][2] + report["tracks"][2] > 0  # late arrivals exist in demo data
+
+    from audience.summary import collect
+    from audience.warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(generated_warehouse.path)
+    try:
+        summary = collect(warehouse, as_of="2026-06-30 00:00:00")
+    finally:
+        warehouse.close()
+    assert summary.left_out == {
+        table: {"arrived_after_as_of": counts[2], "happened_after_as_of": counts[3]}
+        for table, counts in report.items()
+    }
+    text = summary.format_text()
+    assert f"left out as of 2026-06-30 00:00:00: {summary.left_out_rows:,} staged rows" in text
+    assert f"happened after it {dated_ahead:,}" in text
+
+
 @pytest.fixture(scope="module")
 def truth_resolution(generated_warehouse):
     """Each ground-truth identifier with the contact the warehouse gave it."""

@@ -23,7 +23,7 @@ final as (
         -- timestamps
         occurred_at,
         -- the ESP webhook carries no arrival time: the event counts from when it happened (the
-        -- load time says when a file was copied, never what a past as_of could know)
+        -- load time says when a file was copied, never what a past as_of could know: arrived_at)
         occurred_at as received_at
     from email_events
 )

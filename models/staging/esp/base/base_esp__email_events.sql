@@ -43,11 +43,10 @@ validated as (
             [is_missing_identifier('raw_email'), 'missing_email'],
             ['email is null', 'invalid_email'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', '_loaded_at'), 'future_timestamp'],
             ['event_name is null', 'unknown_event'],
         ],
         'email_event_id',
-        '_loaded_at, _source_file, _source_row_number',
+        'occurred_at, _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('email_event_id'),
     ) }}
 )

@@ -40,12 +40,12 @@ validated as (
             ['track_id is null', 'missing_id'],
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+            [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
             ['event_name is null', 'unknown_event'],
             ['properties is not null and not ' ~ is_valid_json('properties'), 'malformed_json'],
         ],
         'track_id',
-        'received_at, _loaded_at, _source_file, _source_row_number',
+        arrived_at('received_at', 'occurred_at') ~ ', _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('track_id'),
     ) }}
 )
