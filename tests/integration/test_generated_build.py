@@ -48,6 +48,41 @@ def test_every_event_known_by_as_of_reaches_the_unified_model(generated_warehous
     assert late >= 0
 
 
+def test_planted_unmapped_event_names_flow_through_and_are_reported(generated_warehouse):
+    as_of = "timestamp '2026-06-30 00:00:00'"
+    kept = generated_warehouse.manifest["kept_rows"]
+    for table, model in (
+        ("tracks", "stg_segment__tracks"),
+        ("email_events", "stg_esp__email_events"),
+    ):
+        staged, known = generated_warehouse.query(
+            f"""
+            select count(*), sum(case when received_at <= {as_of} then 1 else 0 end)
+            from staging.{model} where is_unmapped_event
+            """
+        )[0]
+        assert staged == kept[table]["unmapped_event"] > 0, table
+        reported = generated_warehouse.scalar(
+            f"select sum(events) from marts.report_unmapped_events where source_table = '{table}'"
+        )
+        assert reported == known, table
+    names = {
+        row[0]
+        for row in generated_warehouse.query("select event_name from marts.report_unmapped_events")
+    }
+    # the names the generator plants ("Test Event 123", "__heartbeat", "opened?", ...), normalized
+    planted = {"xyz_debug", "test_event_123", "heartbeat", "tmp_qa_click"}
+    planted |= {"bounced_twice", "test_event", "opened?", "group_resubscribe_v0"}
+    assert names <= planted and len(names) >= 4
+    assert (
+        generated_warehouse.scalar(
+            "select count(*) from marts.contact_score_signals "
+            "where signal in (select event_name from marts.report_unmapped_events)"
+        )
+        == 0
+    )
+
+
 def test_rows_left_out_after_as_of_are_reported_and_summarized(generated_warehouse):
     """report_arrivals counts, per stream, the staged rows the build left out; the ESP events
     the generator dated in 2099 are kept (taken as received when they happen) and left out."""

@@ -16,6 +16,7 @@ final as (
         -- event
         event_name,
         raw_event_name,
+        is_unmapped_event,
         url,
         -- a privacy proxy (Apple Mail Privacy Protection) fetched the email: not a person
         is_machine_open,

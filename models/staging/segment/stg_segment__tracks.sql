@@ -15,6 +15,7 @@ final as (
         -- event
         event_name,
         raw_event_name,
+        is_unmapped_event,
         properties,
         {{ json_extract_text('properties', 'category') }} as product_category,
         {{ json_extract_text('properties', 'product_id') }} as product_id,

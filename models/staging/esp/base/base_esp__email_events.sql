@@ -19,9 +19,11 @@ parsed as (
         {{ clean_text('source.campaign_id') }} as campaign_id,
         {{ clean_text('source.message_id') }} as message_id,
 
-        -- event
+        -- event: the canonical email event its name maps to; a name the map does not know
+        -- flows through under its normalized spelling, flagged unmapped, until mapped
         lower(trim(source.event)) as raw_event_name,
-        event_names.canonical_event as event_name,
+        coalesce(event_names.canonical_event, {{ normalize_event_name('source.event') }}) as event_name,
+        event_names.canonical_event is null as is_unmapped_event,
         {{ clean_text('source.url') }} as url,
         coalesce({{ parse_boolean('source.machine_open') }}, false) as is_machine_open,
 
@@ -32,7 +34,7 @@ parsed as (
         {{ lineage_columns('source.timestamp') }}
     from source
     left join event_names
-        on lower(trim(source.event)) = event_names.raw_name
+        on {{ normalize_event_name('source.event') }} = event_names.raw_name
 ),
 
 validated as (
@@ -43,7 +45,7 @@ validated as (
             [is_missing_identifier('raw_email'), 'missing_email'],
             ['email is null', 'invalid_email'],
             ['occurred_at is null', 'invalid_timestamp'],
-            ['event_name is null', 'unknown_event'],
+            ['event_name is null', 'missing_event'],
         ],
         'email_event_id',
         'occurred_at, _loaded_at, _source_file, _source_row_number',
