@@ -194,3 +194,43 @@ def test_contacts_report_their_merged_duplicates(generated_warehouse):
     assert contacts == generated_warehouse.scalar(
         "select count(distinct contact_key) from marts.identity_map"
     )
+
+
+def test_email_suppression_follows_what_the_esp_says(generated_warehouse):
+    """Hard bounces, unsubscribes and complaints close the channel; the demo's single soft
+    bounces and blocks do not; every suppressed contact has the events behind its reason."""
+    reasons = dict(
+        generated_warehouse.query(
+            "select email_suppression_reason, count(*) from marts.contacts "
+            "where is_email_suppressed group by 1"
+        )
+    )
+    assert reasons.get("hard_bounce", 0) > 0 and reasons.get("unsubscribed", 0) > 0
+    assert set(reasons) <= {
+        "spam_complaint",
+        "unsubscribed",
+        "hard_bounce",
+        "dropped_spam_reporting_address",
+        "dropped_unsubscribed_address",
+        "dropped_bounced_address",
+        "repeated_soft_bounces",
+    }
+    soft_but_open = generated_warehouse.scalar(
+        """
+        select count(distinct events.contact_key)
+        from intermediate.int_email_suppression_events as events
+        inner join marts.contacts on events.contact_key = contacts.contact_key
+        where events.bounce_type in ('soft', 'block') and not contacts.is_email_suppressed
+        """
+    )
+    assert soft_but_open > 0
+    mismatched = generated_warehouse.scalar(
+        """
+        select count(*)
+        from marts.contacts as c
+        full outer join intermediate.int_contact_email_suppression as s
+            on c.contact_key = s.contact_key
+        where c.email_suppression_reason is distinct from s.email_suppression_reason
+        """
+    )
+    assert mismatched == 0

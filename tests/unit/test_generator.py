@@ -399,6 +399,24 @@ def test_email_events_behave_like_an_esp(big: tuple[Raw, GenerationManifest]) ->
     assert raw.scalar(
         "select count(*) from {email_events} where event = 'click' and url like 'https://%'"
     )
+    # Bounces say their type, drops their reason; no other event says either.
+    types = dict(
+        raw.rows(
+            "select bounce_type, count(*) from {email_events} where event = 'bounce' group by 1"
+        )
+    )
+    assert set(types) == {"hard", "soft", "block"} and types["soft"] > types["hard"]
+    reasons = dict(
+        raw.rows("select reason, count(*) from {email_events} where event = 'dropped' group by 1")
+    )
+    assert set(reasons) == {"Bounced Address", "Spam Content (if spam checker app enabled)"}
+    assert (
+        raw.scalar(
+            "select count(*) from {email_events} where (event <> 'bounce' and bounce_type <> '') "
+            "or (event <> 'dropped' and reason <> '')"
+        )
+        == 0
+    )
     # Nobody gets a send after unsubscribing.
     after = raw.scalar(
         """

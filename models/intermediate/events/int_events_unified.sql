@@ -61,7 +61,7 @@ final as (
             when event_source = 'email_events' then false
             when event_name in ('Email Processed', 'Email Delivered', 'Email Deferred') then false
             when event_name in ('Email Bounced', 'Email Dropped') then false
-            when event_name in ('Email Marked as Spam', 'Email Unsubscribed') then false
+            when event_name in ('Email Marked as Spam', 'Email Unsubscribed', 'Email Resubscribed') then false
             else true
         end as is_meaningful_activity,
         is_machine_open,
@@ -76,6 +76,10 @@ final as (
         coupon,
         campaign_id,
         message_id,
+        -- what the ESP said about a bounce, an unsubscribe or a drop (stg_esp__email_events)
+        bounce_type,
+        unsubscribe_group_id,
+        drop_reason,
 
         -- timestamps
         occurred_at,

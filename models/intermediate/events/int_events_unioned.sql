@@ -50,6 +50,9 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
+        cast(null as {{ dbt.type_string() }}) as drop_reason,
         occurred_at,
         received_at
     from pages
@@ -74,6 +77,9 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
+        cast(null as {{ dbt.type_string() }}) as drop_reason,
         occurred_at,
         received_at
     from tracks
@@ -100,6 +106,9 @@ email_events_unioned as (
         email_events.campaign_id,
         email_events.message_id,
         email_events.is_machine_open,
+        email_events.bounce_type,
+        email_events.unsubscribe_group_id,
+        email_events.drop_reason,
         email_events.occurred_at,
         email_events.received_at
     from email_events

@@ -27,6 +27,11 @@ parsed as (
         {{ clean_text('source.url') }} as url,
         coalesce({{ parse_boolean('source.machine_open') }}, false) as is_machine_open,
 
+        -- what the ESP says about a bounce, an unsubscribe or a drop, as it says it
+        {{ clean_text('source.bounce_type') }} as raw_bounce_type,
+        {{ clean_text('source.unsubscribe_group_id') }} as unsubscribe_group_id,
+        {{ clean_text('source.reason') }} as reason,
+
         -- timestamps
         {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
 
