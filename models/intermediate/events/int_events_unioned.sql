@@ -7,7 +7,8 @@
 {#- Every behavioural event known by as_of (page views, tracked events, email events) in
     one shape, with the identifiers it carries: what identity resolution reads, and what
     int_events_unified gives a contact. A build as of a past instant counts no event that
-    happened, or reached the warehouse, after it. Incremental: a build replaces the days of
+    happened, or reached the warehouse, after it (its received_at, else when it happened:
+    macros/time/arrived_at.sql; report_arrivals counts what it left out). Incremental: a build replaces the days of
     its lookback window (macros/incremental/incremental_window.sql). -#}
 with
 
@@ -24,8 +25,9 @@ tracks as (
 ),
 
 email_events as (
+    -- received_at: when it happened (the webhook carries no arrival time)
     select * from {{ ref('stg_esp__email_events') }}
-    where {{ known_by_as_of('occurred_at') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
         and {{ in_incremental_window() }}
 ),
 
