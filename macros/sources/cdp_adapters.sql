@@ -4,13 +4,23 @@
    as the vendor wrote them (ISO text, or what a typed column reads as text); staging parses
    them. #}
 
-{# Lower-cased column names of a relation; none when it does not exist (or dbt parses). #}
+{# Lower-cased column names of a relation; none when it does not exist, when dbt parses, and
+   in a unit test (given rows: their traits are not known). #}
 {% macro cdp_columns(relation) -%}
-    {%- set found = load_relation(relation) if execute else none -%}
+    {%- set found = load_relation(relation) if execute and relation.schema is not none else none -%}
     {%- if found is none -%}
         {{ return([]) }}
     {%- endif -%}
     {{ return(adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list) }}
+{%- endmacro %}
+
+{# The payload columns as one JSON object (json_object_text), '{}' when there are none. #}
+{% macro cdp_json(pairs) -%}
+    {%- if pairs -%}
+        {{ json_object_text(pairs) }}
+    {%- else -%}
+        cast('{}' as {{ dbt.type_string() }})
+    {%- endif -%}
 {%- endmacro %}
 
 {# tracks: each track row with the properties of its row in the per-event table (same id)
@@ -36,7 +46,7 @@ event_rows as (
     {%- set payload = cdp_payload(table['columns']) %}
     select
         {{ call | join(', ') }},
-        {{ json_object_text(payload['pairs']) }} as properties,
+        {{ cdp_json(payload['pairs']) }} as properties,
         _source_file,
         _source_row_number,
         _loaded_at
@@ -214,7 +224,7 @@ select
     coalesce(email, context_traits_email) as email,
     coalesce(timestamp, original_timestamp) as timestamp,
     received_at,
-    {{ json_object_text(traits['pairs']) }} as traits,
+    {{ cdp_json(traits['pairs']) }} as traits,
     _source_file,
     _source_row_number,
     _loaded_at
@@ -227,7 +237,7 @@ select
     coalesce(email, context_traits_email) as email,
     received_at as timestamp,
     received_at,
-    {{ json_object_text(user_traits['pairs']) }} as traits,
+    {{ cdp_json(user_traits['pairs']) }} as traits,
     _source_file,
     _source_row_number,
     _loaded_at

@@ -31,9 +31,9 @@
 
 {# Every table and view of the schema of `relation`, with its columns: a dict of table name
    (as the warehouse spells it) to lower-cased column names; empty when the schema does not
-   exist, and when dbt parses. #}
+   exist, when dbt parses, and in a unit test (whose given rows are a CTE, not a schema). #}
 {% macro cdp_schema_columns(relation) -%}
-    {%- if not execute -%}
+    {%- if not execute or relation.schema is none -%}
         {{ return({}) }}
     {%- endif -%}
     {{ return(adapter.dispatch('cdp_schema_columns', 'audience')(relation)) }}

@@ -8,7 +8,7 @@
 {% macro source_adapters(table) -%}
     {%- set adapters = {
         'pages': ['adapt_segment__pages', 'adapt_rudderstack__pages'],
-        'tracks': ['adapt_segment__tracks', 'adapt_rudderstack__tracks'],
+        'tracks': ['adapt_transactions__tracks', 'adapt_segment__tracks', 'adapt_rudderstack__tracks'],
         'identifies': ['adapt_segment__identifies', 'adapt_rudderstack__identifies'],
         'email_events': ['adapt_sendgrid__email_events'],
         'crm_contacts': [],
