@@ -81,8 +81,8 @@
     {%- for table in schema_columns | sort -%}
         {%- set columns = schema_columns[table] -%}
         {%- set name = table | lower -%}
-        {%- if name not in cdp_reserved_tables() and name.lstrip('_') not in cdp_reserved_tables()
-            and name != tracks.identifier | lower and 'id' in columns and 'event' in columns -%}
+        {%- if name not in cdp_reserved_tables() and name != tracks.identifier | lower
+            and 'id' in columns and 'event' in columns -%}
             {%- do found.append({
                 'relation': api.Relation.create(
                     database=tracks.database, schema=tracks.schema, identifier=table),
