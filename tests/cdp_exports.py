@@ -26,7 +26,6 @@ CALL_FIELDS = frozenset(
         "user_id",
         "event",
         "event_text",
-        "name",
         "timestamp",
         "original_timestamp",
         "sent_at",

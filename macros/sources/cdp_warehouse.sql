@@ -14,10 +14,11 @@
    field is a property (a trait). These macros map them onto the contract tables tracks,
    pages and identifies; each vendor's adapter models call them with its dbt source. #}
 
-{# Columns of the call itself, not properties or traits (besides every context_* column). #}
+{# Columns of the call itself, not properties or traits (besides every context_* column). A
+   track's `name` is a property (a product's), an identify's a trait (the person's). #}
 {% macro cdp_standard_columns() -%}
     {{ return([
-        'id', 'anonymous_id', 'user_id', 'event', 'event_text', 'name', 'timestamp',
+        'id', 'anonymous_id', 'user_id', 'event', 'event_text', 'timestamp',
         'original_timestamp', 'sent_at', 'received_at', 'uuid_ts', 'loaded_at', 'uuid', 'channel',
         'record_id', '_source_file', '_source_row_number', '_loaded_at', '_fivetran_synced',
         '_fivetran_deleted', '_fivetran_id',

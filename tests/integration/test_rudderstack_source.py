@@ -91,7 +91,11 @@ def test_every_track_row_is_staged_or_set_aside_with_its_reason(rudder: BuiltWar
         "select record_id, quarantine_reason from marts.quarantine "
         "where source_table = 'tracks' order by record_id"
     )
-    assert set_aside == [("r-t02", "duplicate_id"), ("r-t07", "invalid_timestamp")]
+    assert set_aside == [
+        ("r-t02", "duplicate_id"),
+        ("r-t05", "unknown_event"),
+        ("r-t07", "invalid_timestamp"),
+    ]
     assert staged + len(set_aside) == 9
 
 
@@ -111,7 +115,7 @@ def test_properties_come_from_the_event_tables(rudder: BuiltWarehouse) -> None:
         "EUR",
     )
     assert json.loads(properties["products"]) == [{"product_id": "p-7", "quantity": 1}]
-    # `position` is a property, whatever SQL thinks of the word
+    # `name` and `position` are properties, whatever SQL and the call think of the words
     assert staged["r-t01"][1] == {
         "product_id": "p-7",
         "sku": "SKU-7",
@@ -124,16 +128,31 @@ def test_properties_come_from_the_event_tables(rudder: BuiltWarehouse) -> None:
     }
     assert staged["r-t01"][4] == "p-7"
     # an order in its event table only is a track of its own
-    assert staged["r-t06"][:3] == ("Order Completed", staged["r-t06"][1], 230.0)
-    assert staged["r-t06"][1]["order_id"] == "o-5002"
+    name, properties, revenue, _, _ = staged["r-t06"]
+    assert (name, properties["order_id"], float(revenue)) == ("Order Completed", "o-5002", 230.0)
     # the demo request has no row in an event table: no properties
     assert staged["r-t04"][:2] == ("Demo Requested", None)
-    # the typed `_users` table RudderStack wrote into the warehouse
-    assert {k: v for k, v in staged["r-t05"][1].items() if v is not None} == {
+    assert staged["r-t03"][1] == {"type": "organic", "plan": "pro"}
+
+
+def test_an_event_table_written_into_the_warehouse_is_read(rudder: BuiltWarehouse) -> None:
+    # `_users`, typed, with uuid_ts and no file: its columns read as text, uuid_ts as the
+    # arrival; the track keeps the lineage of its tracks row
+    row = rudder.query(
+        "select event, properties, timestamp, _source_file from staging.landed__tracks "
+        "where id = 'r-t05'"
+    )
+    assert len(row) == 1
+    event, properties, timestamp, source_file = row[0]
+    assert {k: v for k, v in json.loads(properties).items() if v is not None} == {
         "plan": "team",
         "seats": "5",
     }
-    assert staged["r-t03"][1] == {"type": "organic", "plan": "pro"}
+    assert (event, timestamp, Path(source_file).name) == (
+        "Users",
+        "2024-06-05T09:00:00.000Z",
+        "tracks.csv",
+    )
 
 
 def test_the_event_tables_are_found_among_the_schema(rudder: BuiltWarehouse) -> None:
@@ -194,6 +213,16 @@ def test_emails_come_from_identify_context_traits_and_users(rudder: BuiltWarehou
         "email": "ana.lima@example.com",
         "first_name": "Ana",
         "company": "Lima Labs",
+    }
+    traits = json.loads(
+        rudder.scalar(
+            "select traits from staging.stg_segment__identifies where identify_id = 'r-i02'"
+        )
+    )
+    assert {k: v for k, v in traits.items() if v is not None} == {
+        "email": "ben.ortiz@example.com",
+        "name": "Ben Ortiz",
+        "plan": "pro",
     }
 
 
