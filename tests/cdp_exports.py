@@ -106,9 +106,11 @@ def build_from_exports(
     path: Path | None = None,
     database: str | None = None,
     prepare: Callable[[BuiltWarehouse], None] | None = None,
+    build: tuple[str, ...] = ("build",),
 ) -> BuiltWarehouse:
     """Land each (folder, source) with `audience load --source`, run `prepare` on the
-    warehouse (tables a CDP wrote into it directly), then `dbt build` as of `as_of`."""
+    warehouse (tables a CDP wrote into it directly), then `dbt build` (or `build`) as of
+    `as_of`."""
     settings = (
         {"AUDIENCE_DUCKDB_PATH": str(path)} if target == "duckdb" else {"PGDATABASE": str(database)}
     )
@@ -122,8 +124,13 @@ def build_from_exports(
                 warehouse.close()
         if prepare is not None:
             prepare(built)
-        run_dbt(["build"], target=target, as_of=as_of)
+        run_dbt(list(build), target=target, as_of=as_of)
     return built
+
+
+#: a second engine's build, compared with DuckDB's: its data, not the unit tests (given rows
+#: and expected rows do not depend on the data, and the DuckDB build runs them)
+COMPARED_BUILD = ("build", "--exclude", "resource_type:unit_test")
 
 
 def rebuild(built: BuiltWarehouse) -> None:

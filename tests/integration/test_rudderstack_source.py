@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cdp_exports import Export, build_from_exports, rebuild
+from cdp_exports import COMPARED_BUILD, Export, build_from_exports, rebuild
 from equality import assert_same_rows
 from warehouse_state import capture, differences
 from warehouses import FIXTURES, BuiltWarehouse, postgres_database
@@ -55,6 +55,7 @@ def build(target: str, root: Path, database: str | None = None) -> BuiltWarehous
         path=root / "rudderstack.duckdb" if target == "duckdb" else None,
         database=database,
         prepare=write_users_event_table,
+        build=("build",) if target == "duckdb" else COMPARED_BUILD,
     )
 
 

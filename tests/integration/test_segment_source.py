@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from cdp_exports import Export, build_from_exports, rebuild
+from cdp_exports import COMPARED_BUILD, Export, build_from_exports, rebuild
 from equality import assert_same_rows
 from warehouse_state import capture, differences
 from warehouses import FIXTURES, BuiltWarehouse, postgres_database
@@ -48,6 +48,7 @@ def build(target: str, sample: Export, root: Path, database: str | None = None) 
         AS_OF,
         path=root / "segment.duckdb" if target == "duckdb" else None,
         database=database,
+        build=("build",) if target == "duckdb" else COMPARED_BUILD,
     )
 
 
