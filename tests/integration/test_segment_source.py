@@ -1,4 +1,4 @@
-"""Segment's warehouse schema end to end: the real sample (/work/shared/data/vendor_shapes/segment:
+"""Segment's warehouse schema end to end: the sample (tests/fixtures/samples/vendor_shapes/segment:
 `tracks` without properties, one table per event with its properties as columns, `pages`,
 `identifies` with traits as columns, `groups`; 40 people person000 ... person039) and, for the
 tables the sample lacks, `users` and `screens` written from Segment's schema docs
@@ -8,37 +8,26 @@ tables the sample lacks, `users` and `screens` written from Segment's schema doc
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cdp_exports import COMPARED_BUILD, Export, build_from_exports, rebuild
 from equality import assert_same_rows
+from vendor_samples import SAMPLES, copy_sample
 from warehouse_state import capture, differences
 from warehouses import FIXTURES, BuiltWarehouse, postgres_database
 
 pytestmark = pytest.mark.slow
 
-SAMPLE = Path(os.environ.get("AUDIENCE_SHARED_DATA", "/work/shared/data")) / "vendor_shapes/segment"
 DOCS = FIXTURES / "segment_docs"
 AS_OF = datetime(2024, 7, 1)
 CAST = [f"{n:03d}" for n in range(40)]
 
 
-def copy_sample(into: Path) -> Path:
-    if not SAMPLE.exists():
-        pytest.skip(f"the shared sample data is not on this machine ({SAMPLE})")
-    into.mkdir(parents=True)
-    for path in sorted(SAMPLE.glob("*.csv")):
-        shutil.copyfile(path, into / path.name)
-    return into
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Export:
-    return Export(copy_sample(tmp_path_factory.mktemp("segment_sample") / "segment"))
+    return Export(copy_sample(SAMPLES["segment"], tmp_path_factory.mktemp("segment_sample")))
 
 
 def build(target: str, sample: Export, root: Path, database: str | None = None) -> BuiltWarehouse:
