@@ -88,16 +88,18 @@ def test_every_track_row_is_staged_or_set_aside_with_its_reason(rudder: BuiltWar
     # 8 tracks rows, and the one order whose row is only in its event table
     assert EXPORT.track_rows() == 9
     staged = rudder.scalar("select count(*) from staging.stg_segment__tracks")
-    set_aside = rudder.query(
-        "select record_id, quarantine_reason from marts.quarantine "
-        "where source_table = 'tracks' order by record_id"
+    set_aside = dict(
+        rudder.query(
+            "select record_id, quarantine_reason from marts.quarantine "
+            "where source_table = 'tracks'"
+        )
     )
-    assert set_aside == [
-        ("r-t02", "duplicate_id"),
-        ("r-t05", "unknown_event"),
-        ("r-t07", "invalid_timestamp"),
-    ]
-    assert staged + len(set_aside) == 9
+    # "Users" is no event of the event map: set aside as unknown_event where the map refuses
+    # unknown names, staged as an event of its own where they flow through
+    users = set_aside.pop("r-t05", None)
+    assert users in (None, "unknown_event")
+    assert set_aside == {"r-t02": "duplicate_id", "r-t07": "invalid_timestamp"}
+    assert staged + len(set_aside) + (users is not None) == 9
 
 
 def test_properties_come_from_the_event_tables(rudder: BuiltWarehouse) -> None:
