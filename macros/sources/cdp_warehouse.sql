@@ -1,9 +1,9 @@
 {# The warehouse schema of event CDPs (Segment, RudderStack, and the tools that write their
    shape): one schema per source, with
      tracks        one row per track call, without its properties;
-     <event>       one table per event (the snake_case event name; RudderStack prefixes
-                   names of its own tables with _), the track's columns plus one column per
-                   property;
+     <event>       one table per event (the snake_case event name; RudderStack puts _ in
+                   front of an event's named like one of its own tables: _users), the
+                   track's columns plus one column per property;
      pages         one row per page call, page properties as columns;
      screens       one row per screen call (mobile);
      identifies    one row per identify call, traits as columns (RudderStack also as
@@ -11,8 +11,8 @@
      users         one row per user id: its latest traits;
      groups, aliases (not read: see the README).
    Every column of these tables that is not one of the call's standard fields or a context_
-   field is a property (a trait). These macros map them onto the contract tables tracks,
-   pages and identifies; each vendor's adapter models call them with its dbt source. #}
+   field is a property (a trait). These macros find the tables and their payload columns;
+   cdp_adapters.sql maps them onto the contract tables tracks, pages and identifies. #}
 
 {# Columns of the call itself, not properties or traits (besides every context_* column). A
    track's `name` is a property (a product's), an identify's a trait (the person's). #}
