@@ -7,9 +7,9 @@
    the project altogether. Add a new adapter here. #}
 {% macro source_adapters(table) -%}
     {%- set adapters = {
-        'pages': [],
-        'tracks': ['adapt_transactions__tracks'],
-        'identifies': [],
+        'pages': ['adapt_segment__pages', 'adapt_rudderstack__pages'],
+        'tracks': ['adapt_transactions__tracks', 'adapt_segment__tracks', 'adapt_rudderstack__tracks'],
+        'identifies': ['adapt_segment__identifies', 'adapt_rudderstack__identifies'],
         'email_events': ['adapt_sendgrid__email_events'],
         'crm_contacts': ['adapt_hubspot__crm_contacts', 'adapt_salesforce__crm_contacts'],
         'crm_companies': ['adapt_hubspot__crm_companies', 'adapt_salesforce__crm_companies'],
