@@ -1,0 +1,179 @@
+"""Vendor tables in a test warehouse, as they arrive: Fivetran's typed tables (each sample's
+CSV read with its types, `_fivetran_synced` included), a webhook's JSON lines landed as text;
+then the staging build of what the adapters map, and its figures."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from warehouses import BuiltWarehouse, environment
+
+from audience.dbt import run_dbt
+from audience.loader import load_dir
+from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, quote_ident
+
+SHARED_DATA = Path("/work/shared/data")
+AS_OF = datetime(2026, 6, 30)
+#: the staging models (landed views, vendor adapters, base and staged models), the seeds they
+#: read and the quarantine mart, with their data and unit tests
+STAGING_BUILD = ["build", "--select", "+quarantine", "+path:models/staging"]
+#: when a sample table was synced, for a Fivetran sample that left `_fivetran_synced` out
+#: (Fivetran writes it on every table: its dbt packages' seeds drop it)
+SAMPLE_SYNCED_AT = "2026-06-01 00:00:00"
+
+_PG_TYPES = {
+    "BIGINT": "bigint",
+    "INTEGER": "bigint",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIME": "time",
+}
+
+
+@dataclass(frozen=True)
+class VendorTable:
+    """One vendor table of a sample: the file and the table name it lands under."""
+
+    path: Path
+    table: str
+
+
+def fivetran_tables(folder: Path, strip_prefix: str = "") -> list[VendorTable]:
+    """The sample CSVs of a Fivetran folder under their connector table names: dbt seeds are
+    named `<table>_data.csv` (Marketo's `marketo_<table>_data.csv`)."""
+    tables = []
+    for path in sorted(folder.glob("*.csv")):
+        name = path.stem.removesuffix("_data")
+        tables.append(VendorTable(path, name.removeprefix(strip_prefix)))
+    return tables
+
+
+def _create(warehouse: Warehouse, schema: str, table: str, columns: dict[str, str]) -> None:
+    warehouse.execute(f"create schema if not exists {quote_ident(schema)}")
+    warehouse.execute(f"drop table if exists {quote_ident(schema)}.{quote_ident(table)}")
+    listed = ", ".join(f"{quote_ident(name)} {kind}" for name, kind in columns.items())
+    warehouse.execute(f"create table {quote_ident(schema)}.{quote_ident(table)} ({listed})")
+
+
+def land_fivetran_csv(warehouse: Warehouse, schema: str, sample: VendorTable) -> int:
+    """Land one sample CSV as Fivetran would: typed columns (as DuckDB reads the file),
+    `_fivetran_synced` added when the sample left it out. Returns the rows landed."""
+    reader = duckdb.connect()
+    try:
+        relation = reader.sql(f"select * from read_csv('{sample.path}', header = true)")
+        if "_fivetran_synced" not in relation.columns:
+            relation = relation.select(f"*, timestamp '{SAMPLE_SYNCED_AT}' as _fivetran_synced")
+        kinds = dict(zip(relation.columns, (str(t) for t in relation.types), strict=True))
+        data = relation.to_arrow_table()
+    finally:
+        reader.close()
+    if warehouse.target == "postgres":
+        kinds = {name: _PG_TYPES.get(kind, "text") for name, kind in kinds.items()}
+    _create(warehouse, schema, sample.table, kinds)
+    if data.num_rows:
+        warehouse.insert_arrow(schema, sample.table, data)
+    return data.num_rows
+
+
+def landed_name(name: str) -> str:
+    """A vendor field's column name as `audience load --source` lands it: lower case, every
+    character but [a-z0-9_] an underscore."""
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def land_jsonl_as_text(
+    warehouse: Warehouse, schema: str, table: str, path: Path, loaded_at: datetime
+) -> int:
+    """Land a JSON-lines file as `audience load --source` does: one text column per field
+    (nested values as JSON text) and the lineage columns."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    fields: dict[str, None] = {}
+    for record in records:
+        fields.update(dict.fromkeys(landed_name(key) for key in record))
+    columns = {name: "varchar" for name in fields}
+    columns.update(_source_file="varchar", _source_row_number="bigint", _loaded_at="timestamp")
+    _create(warehouse, schema, table, columns)
+    rows: dict[str, list[Any]] = {name: [] for name in columns}
+    for number, record in enumerate(records, start=1):
+        landed = {landed_name(key): _as_text(value) for key, value in record.items()}
+        for name in fields:
+            rows[name].append(landed.get(name))
+        rows["_source_file"].append(path.name)
+        rows["_source_row_number"].append(number)
+        rows["_loaded_at"].append(loaded_at)
+    warehouse.insert_arrow(schema, table, pa.table(rows))
+    return len(records)
+
+
+def connect(target: str, path: Path | None, database: str | None) -> Warehouse:
+    return DuckDBWarehouse(path) if target == "duckdb" else PostgresWarehouse(database)
+
+
+def empty_contract(warehouse: Warehouse, root: Path) -> None:
+    """The raw contract tables, empty (a user with nothing but vendor tables)."""
+    folder = root / "empty_contract"
+    folder.mkdir(exist_ok=True)
+    (folder / "email_events.csv").write_text(
+        "event_id,email,event,timestamp,campaign_id,message_id\n"
+    )
+    load_dir(folder, warehouse)
+
+
+def build_staging(built: BuiltWarehouse, extra_vars: dict[str, Any] | None = None) -> None:
+    settings = (
+        {"AUDIENCE_DUCKDB_PATH": str(built.path)}
+        if built.target == "duckdb"
+        else {"PGDATABASE": str(built.database)}
+    )
+    with environment(**settings):
+        run_dbt(STAGING_BUILD, target=built.target, as_of=AS_OF, extra_vars=extra_vars)
+
+
+def counts(warehouse: BuiltWarehouse, sql: str) -> dict[Any, int]:
+    """A `select key, count(*) ... group by key` as a dict."""
+    return {row[0]: int(row[1]) for row in warehouse.query(sql)}
+
+
+def snapshot(warehouse: BuiltWarehouse, relations: Iterable[str]) -> dict[str, list[tuple]]:
+    """Every row of the relations, sorted: what a second build must leave as it was."""
+    return {
+        relation: sorted(
+            warehouse.query(f"select * from {relation}"), key=lambda row: [str(v) for v in row]
+        )
+        for relation in relations
+    }
+
+
+def accounting(warehouse: BuiltWarehouse, table: str, base_model: str) -> tuple[int, int, int]:
+    """Rows landed for one contract table, staged (good), quarantined."""
+    landed = int(warehouse.scalar(f"select count(*) from staging.landed__{table}"))
+    good = int(
+        warehouse.scalar(
+            f"select count(*) from staging.{base_model} where quarantine_reason is null"
+        )
+    )
+    bad = int(
+        warehouse.scalar(f"select count(*) from marts.quarantine where source_table = '{table}'")
+    )
+    return landed, good, bad
