@@ -10,7 +10,7 @@
         'pages': [],
         'tracks': [],
         'identifies': [],
-        'email_events': ['adapt_sendgrid__email_events'],
+        'email_events': ['adapt_sendgrid__email_events', 'adapt_hubspot__email_events'],
         'crm_contacts': [],
         'crm_companies': [],
         'crm_deals': [],
