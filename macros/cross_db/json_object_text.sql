@@ -1,33 +1,46 @@
-{# A JSON object as text from pairs [key, expression]: each value as a JSON string, a pair
-   whose value is null left out ({} when all are). For vendors that land an event's
-   properties or a profile's traits as columns (Klaviyo via Fivetran) while the contract
-   wants one JSON text. #}
+{# A JSON object as text from (key, text expression) pairs, e.g.
+   json_object_text([('revenue', 'amount'), ('quantity', 'qty')]): the values stay JSON
+   strings (every landed value is text; staging reads numbers from them), a null value is
+   JSON null (Spark's to_json leaves null keys out). The keys keep the order given, but on
+   PostgreSQL for objects of more than 50 keys (jsonb orders its keys). #}
 {% macro json_object_text(pairs) -%}
-    concat('{', concat_ws(','
-        {%- for key, expr in pairs %},
-        case
-            when {{ expr }} is not null
-                then concat('"{{ key }}":', {{ json_string_text('cast(' ~ expr ~ ' as ' ~ dbt.type_string() ~ ')') }})
-        end
+    {{ return(adapter.dispatch('json_object_text', 'audience')(pairs)) }}
+{%- endmacro %}
+
+{% macro default__json_object_text(pairs) -%}
+    cast(json_object(
+        {%- for key, value in pairs %}
+            '{{ key }}', {{ value }}{{ ',' if not loop.last }}
         {%- endfor %}
-    ), '}')
+    ) as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{# A text value as a JSON string literal (quoted, escaped). #}
-{% macro json_string_text(expr) -%}
-    {{ return(adapter.dispatch('json_string_text', 'audience')(expr)) }}
+{# json_build_object takes at most 100 arguments: objects of more than 50 keys are built in
+   parts and concatenated as jsonb. #}
+{% macro postgres__json_object_text(pairs) -%}
+    {%- if pairs | length <= 50 -%}
+    cast(json_build_object(
+        {%- for key, value in pairs %}
+            '{{ key }}', cast({{ value }} as text){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as text)
+    {%- else -%}
+    cast((
+        {%- for part in pairs | batch(50) %}
+            jsonb_build_object(
+                {%- for key, value in part %}
+                    '{{ key }}', cast({{ value }} as text){{ ',' if not loop.last }}
+                {%- endfor %}
+            ){{ ' ||' if not loop.last }}
+        {%- endfor %}
+    ) as text)
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro default__json_string_text(expr) -%}
-    cast(to_json({{ expr }}) as varchar)
-{%- endmacro %}
-
-{% macro postgres__json_string_text(expr) -%}
-    cast(to_json({{ expr }}) as text)
-{%- endmacro %}
-
-{# Spark writes JSON only of structs, maps and arrays: the one-element array's text, without
-   its brackets. #}
-{% macro spark__json_string_text(expr) -%}
-    regexp_extract(to_json(array({{ expr }})), '^\\[(.*)\\]$', 1)
+{% macro spark__json_object_text(pairs) -%}
+    to_json(named_struct(
+        {%- for key, value in pairs %}
+            '{{ key }}', cast({{ value }} as string){{ ',' if not loop.last }}
+        {%- endfor %}
+    ))
 {%- endmacro %}

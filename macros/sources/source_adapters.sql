@@ -8,7 +8,7 @@
 {% macro source_adapters(table) -%}
     {%- set adapters = {
         'pages': [],
-        'tracks': [],
+        'tracks': ['adapt_transactions__tracks'],
         'identifies': [],
         'email_events': ['adapt_sendgrid__email_events', 'adapt_hubspot__email_events'],
         'crm_contacts': [],

@@ -11,17 +11,14 @@
    loaded_at: columns that say when a row reached the warehouse when the table was not
        landed by `audience load` (Fivetran's `_fivetran_synced`, Segment's `uuid_ts`), first
        present wins; a table with none of them reads as loaded at 1970-01-01, and its
-       incremental models then rebuild whenever its rows change.
-
-   In a dbt unit test of an adapter the relation is the test's fixture, given as SQL with
-   every column asked for and the lineage columns. #}
+       incremental models then rebuild whenever its rows change. #}
 {% macro vendor_table(relation, columns, loaded_at=['_fivetran_synced', 'uuid_ts', 'loaded_at', 'received_at']) -%}
     {%- set held = {} -%}
-    {%- set unit_test = execute and model.resource_type == 'unit_test' -%}
-    {%- set found = relation if unit_test else (load_relation(relation) if execute else none) -%}
-    {%- if unit_test -%}
-        {#- a unit test's fixture (given as SQL: the vendor's table need not exist) has every
-            column asked for (a spec's first candidate) and the lineage columns -#}
+    {%- if execute and relation.schema is none -%}
+        {#- a unit test's given rows (a CTE, given with format: sql since the vendor's table
+            need not exist): they hold every column the adapter reads, under the first name
+            of each, and the lineage columns -#}
+        {%- set found = relation -%}
         {%- for spec in columns -%}
             {%- set name = spec if spec is string else spec['from'][0] -%}
             {%- do held.update({name: name}) -%}
@@ -29,7 +26,10 @@
         {%- for name in ['_source_file', '_source_row_number', '_loaded_at'] -%}
             {%- do held.update({name: name}) -%}
         {%- endfor -%}
-    {%- elif found is not none -%}
+    {%- else -%}
+        {%- set found = load_relation(relation) if execute else none -%}
+    {%- endif -%}
+    {%- if found is not none and found.schema is not none -%}
         {%- for column in adapter.get_columns_in_relation(found) -%}
             {%- do held.update({column.name | lower: column.name}) -%}
         {%- endfor -%}
