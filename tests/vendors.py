@@ -1,11 +1,9 @@
-"""Vendor tables in a test warehouse, as they arrive: Fivetran's typed tables (each sample's
-CSV read with its types, `_fivetran_synced` included), a webhook's JSON lines landed as text;
-then the staging build of what the adapters map, and its figures."""
+"""Vendor tables in a test warehouse as Fivetran writes them (each sample's CSV read with its
+types, `_fivetran_synced` included), the staging build of what the adapters map, and its
+figures."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from warehouses import BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
-from audience.loader import load_dir
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, quote_ident
 
 SHARED_DATA = Path("/work/shared/data")
@@ -86,58 +82,8 @@ def land_fivetran_csv(warehouse: Warehouse, schema: str, sample: VendorTable) ->
     return data.num_rows
 
 
-def landed_name(name: str) -> str:
-    """A vendor field's column name as `audience load --source` lands it: lower case, every
-    character but [a-z0-9_] an underscore."""
-    return re.sub(r"[^a-z0-9_]", "_", name.lower())
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-def land_jsonl_as_text(
-    warehouse: Warehouse, schema: str, table: str, path: Path, loaded_at: datetime
-) -> int:
-    """Land a JSON-lines file as `audience load --source` does: one text column per field
-    (nested values as JSON text) and the lineage columns."""
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    fields: dict[str, None] = {}
-    for record in records:
-        fields.update(dict.fromkeys(landed_name(key) for key in record))
-    columns = {name: "varchar" for name in fields}
-    columns.update(_source_file="varchar", _source_row_number="bigint", _loaded_at="timestamp")
-    _create(warehouse, schema, table, columns)
-    rows: dict[str, list[Any]] = {name: [] for name in columns}
-    for number, record in enumerate(records, start=1):
-        landed = {landed_name(key): _as_text(value) for key, value in record.items()}
-        for name in fields:
-            rows[name].append(landed.get(name))
-        rows["_source_file"].append(path.name)
-        rows["_source_row_number"].append(number)
-        rows["_loaded_at"].append(loaded_at)
-    warehouse.insert_arrow(schema, table, pa.table(rows))
-    return len(records)
-
-
 def connect(target: str, path: Path | None, database: str | None) -> Warehouse:
     return DuckDBWarehouse(path) if target == "duckdb" else PostgresWarehouse(database)
-
-
-def empty_contract(warehouse: Warehouse, root: Path) -> None:
-    """The raw contract tables, empty (a user with nothing but vendor tables)."""
-    folder = root / "empty_contract"
-    folder.mkdir(exist_ok=True)
-    (folder / "email_events.csv").write_text(
-        "event_id,email,event,timestamp,campaign_id,message_id\n"
-    )
-    load_dir(folder, warehouse)
 
 
 def build_staging(built: BuiltWarehouse, extra_vars: dict[str, Any] | None = None) -> None:

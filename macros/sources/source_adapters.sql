@@ -10,8 +10,12 @@
         'pages': [],
         'tracks': ['adapt_transactions__tracks'],
         'identifies': [],
-        'email_events': ['adapt_sendgrid__email_events', 'adapt_hubspot__email_events'],
-        'crm_contacts': [],
+        'email_events': [
+            'adapt_sendgrid__email_events',
+            'adapt_hubspot__email_events',
+            'adapt_marketo__email_events',
+        ],
+        'crm_contacts': ['adapt_marketo__crm_contacts'],
         'crm_companies': [],
         'crm_deals': [],
     } -%}

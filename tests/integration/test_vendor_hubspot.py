@@ -17,7 +17,6 @@ from vendors import (
     build_staging,
     connect,
     counts,
-    empty_contract,
     fivetran_tables,
     land_fivetran_csv,
     snapshot,
@@ -35,7 +34,6 @@ def land_and_build(target: str, root: Path, database: str | None = None) -> Buil
     path = root / "hubspot.duckdb" if target == "duckdb" else None
     warehouse = connect(target, path, database)
     try:
-        empty_contract(warehouse, root)
         for sample in SAMPLES:
             land_fivetran_csv(warehouse, "raw_hubspot", sample)
     finally:

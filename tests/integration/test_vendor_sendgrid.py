@@ -1,43 +1,37 @@
-"""SendGrid's Event Webhook sample (366 events for 40 people) landed as text in raw_sendgrid,
-mapped by adapt_sendgrid__email_events and staged: every event accounted for, bounce types,
-group unsubscribes and machine opens kept, and a second build changes nothing."""
+"""SendGrid's Event Webhook sample (366 events for 40 people) loaded with `audience load
+--source sendgrid` (text, in raw_sendgrid), mapped by adapt_sendgrid__email_events and staged:
+every event accounted for, bounce types, group unsubscribes and machine opens kept, and a
+second build changes nothing. No contract table exists: the vendor's alone build."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import shutil
 from pathlib import Path
 
 import pytest
-from vendors import (
-    SHARED_DATA,
-    accounting,
-    build_staging,
-    connect,
-    counts,
-    empty_contract,
-    land_jsonl_as_text,
-    snapshot,
-)
+from vendors import AS_OF, SHARED_DATA, accounting, build_staging, connect, counts, snapshot
 from warehouses import BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
+from audience.loader import load_dir
 
 pytestmark = pytest.mark.slow
 
 SAMPLE = SHARED_DATA / "vendor_shapes" / "sendgrid" / "sendgrid_events.jsonl"
-LOADED_AT = datetime(2024, 7, 1)
 BUILT = ("staging.landed__email_events", "staging.base_esp__email_events", "marts.quarantine")
 
 
 def land_and_build(target: str, root: Path, database: str | None = None) -> BuiltWarehouse:
     path = root / "sendgrid.duckdb" if target == "duckdb" else None
+    folder = root / "sendgrid"
+    folder.mkdir()
+    shutil.copyfile(SAMPLE, folder / SAMPLE.name)
     warehouse = connect(target, path, database)
     try:
-        empty_contract(warehouse, root)
-        land_jsonl_as_text(warehouse, "raw_sendgrid", "sendgrid_events", SAMPLE, LOADED_AT)
+        load_dir(folder, warehouse, source="sendgrid")
     finally:
         warehouse.close()
-    built = BuiltWarehouse(target, root, LOADED_AT, path=path, database=database)
+    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
     build_staging(built)
     return built
 
@@ -164,7 +158,7 @@ def test_sendgrid_can_be_left_out(tmp_path: Path) -> None:
         result = run_dbt(
             ["ls", "--select", "adapt_sendgrid__email_events", "--output", "name"],
             target="duckdb",
-            as_of=LOADED_AT,
+            as_of=AS_OF,
             extra_vars={"sendgrid__enabled": False},
         )
     assert not [line for line in (result.result or []) if "adapt_sendgrid" in str(line)]
