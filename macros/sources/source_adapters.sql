@@ -14,6 +14,7 @@
             'adapt_sendgrid__email_events',
             'adapt_hubspot__email_events',
             'adapt_marketo__email_events',
+            'adapt_mailchimp__email_events',
         ],
         'crm_contacts': ['adapt_marketo__crm_contacts'],
         'crm_companies': [],
