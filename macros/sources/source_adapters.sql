@@ -8,13 +8,14 @@
 {% macro source_adapters(table) -%}
     {%- set adapters = {
         'pages': [],
-        'tracks': ['adapt_transactions__tracks'],
-        'identifies': [],
+        'tracks': ['adapt_transactions__tracks', 'adapt_klaviyo__tracks'],
+        'identifies': ['adapt_klaviyo__identifies'],
         'email_events': [
             'adapt_sendgrid__email_events',
             'adapt_hubspot__email_events',
             'adapt_marketo__email_events',
             'adapt_mailchimp__email_events',
+            'adapt_klaviyo__email_events',
         ],
         'crm_contacts': ['adapt_marketo__crm_contacts'],
         'crm_companies': [],
