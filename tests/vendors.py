@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from vendor_samples import SHARED
 from warehouses import BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, quote_ident
 
-SHARED_DATA = Path("/work/shared/data")
+#: the real samples, which travel with the tests (tests/fixtures/samples)
+SHARED_DATA = SHARED
 AS_OF = datetime(2026, 6, 30)
 #: the staging models (landed views, vendor adapters, base and staged models), the seeds they
 #: read and the quarantine mart, with their data and unit tests
