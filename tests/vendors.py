@@ -4,6 +4,7 @@ figures."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from vendor_samples import SHARED
 from warehouses import BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
+from audience.project import project_dir
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, quote_ident
 
 #: the real samples, which travel with the tests (tests/fixtures/samples)
@@ -101,6 +103,31 @@ def build_staging(built: BuiltWarehouse, extra_vars: dict[str, Any] | None = Non
 def counts(warehouse: BuiltWarehouse, sql: str) -> dict[Any, int]:
     """A `select key, count(*) ... group by key` as a dict."""
     return {row[0]: int(row[1]) for row in warehouse.query(sql)}
+
+
+#: a name the event name map does not map: a signal of its own (or, where staging quarantines
+#: unknown names, an unknown_event)
+OWN_SIGNAL = "(own signal)"
+
+
+def canonical_events(source: str) -> set[str]:
+    """The canonical events of seeds/event_name_map.csv for an event source (email, tracks)."""
+    seed = project_dir() / "seeds" / "event_name_map.csv"
+    with seed.open(newline="") as handle:
+        return {r["canonical_event"] for r in csv.DictReader(handle) if r["event_source"] == source}
+
+
+def by_event(warehouse: BuiltWarehouse, base_model: str, source: str) -> dict[str, int]:
+    """Rows of a base model per canonical event (quarantined ones too), every name the map
+    does not know as OWN_SIGNAL."""
+    known = canonical_events(source)
+    found: dict[str, int] = {}
+    for name, count in warehouse.query(
+        f"select event_name, count(*) from staging.{base_model} group by 1"
+    ):
+        key = name if name in known else OWN_SIGNAL
+        found[key] = found.get(key, 0) + int(count)
+    return found
 
 
 def snapshot(warehouse: BuiltWarehouse, relations: Iterable[str]) -> dict[str, list[tuple]]:

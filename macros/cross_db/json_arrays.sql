@@ -55,14 +55,14 @@
     )
 {%- endmacro %}
 
-{# The positions 0 to 999 as rows (column `position`): joined on `position < length` they
-   turn each element of a JSON array into a row of its own. #}
+{# The positions 0 to 999 as rows (column `slot`): joined on `slot < length` they turn each
+   element of a JSON array into a row of its own. #}
 {% macro json_array_positions() -%}
     {%- set digits -%}
         select 0 as digit
         {%- for d in range(1, 10) %} union all select {{ d }}{% endfor %}
     {%- endset -%}
-    select units.digit + 10 * tens.digit + 100 * hundreds.digit as position
+    select units.digit + 10 * tens.digit + 100 * hundreds.digit as slot
     from ({{ digits }}) as units
     cross join ({{ digits }}) as tens
     cross join ({{ digits }}) as hundreds

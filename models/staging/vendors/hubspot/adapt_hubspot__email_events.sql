@@ -75,12 +75,12 @@ positions as (
 subscription_changes as (
     select
         joined.*,
-        {{ json_array_element_text('joined.subscriptions', 'positions.position', 'id') }} as subscription_id,
-        upper({{ json_array_element_text('joined.subscriptions', 'positions.position', 'status') }})
+        {{ json_array_element_text('joined.subscriptions', 'positions.slot', 'id') }} as subscription_id,
+        upper({{ json_array_element_text('joined.subscriptions', 'positions.slot', 'status') }})
             as subscription_status
     from joined
     inner join positions
-        on positions.position < {{ json_array_length_text('joined.subscriptions') }}
+        on positions.slot < {{ json_array_length_text('joined.subscriptions') }}
     where
         joined.event_type = 'STATUSCHANGE'
         and coalesce(joined.portal_subscription_status, '') <> 'UNSUBSCRIBED'

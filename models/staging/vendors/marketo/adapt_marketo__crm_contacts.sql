@@ -13,8 +13,11 @@ merge_activities as (
     {{ vendor_table(source('marketo', 'activity_merge_leads'), ['id', 'lead_id', 'activity_date', 'merge_ids']) }}
 ),
 
+-- the leads deleted from Marketo
 deletions as (
-    {{ vendor_table(source('marketo', 'activity_delete_lead'), ['lead_id']) }}
+    select distinct lead_id
+    from ({{ vendor_table(source('marketo', 'activity_delete_lead'), ['lead_id']) }}) as deleted_leads
+    where lead_id is not null
 ),
 
 positions as (
@@ -24,15 +27,15 @@ positions as (
 -- each lead a merge took into the lead it kept (lead_id), the latest merge of it first
 merged_leads as (
     select
-        {{ json_array_element_text('merge_activities.merge_ids', 'positions.position') }} as merged_lead_id,
+        {{ json_array_element_text('merge_activities.merge_ids', 'positions.slot') }} as merged_lead_id,
         merge_activities.lead_id as kept_lead_id,
         row_number() over (
-            partition by {{ json_array_element_text('merge_activities.merge_ids', 'positions.position') }}
+            partition by {{ json_array_element_text('merge_activities.merge_ids', 'positions.slot') }}
             order by merge_activities.activity_date desc, merge_activities.id desc
         ) as merge_number
     from merge_activities
     inner join positions
-        on positions.position < {{ json_array_length_text('merge_activities.merge_ids') }}
+        on positions.slot < {{ json_array_length_text('merge_activities.merge_ids') }}
 ),
 
 final as (
@@ -64,13 +67,12 @@ final as (
         on
             leads.id = merged_leads.merged_lead_id
             and merged_leads.merge_number = 1
+    left join deletions
+        on leads.id = deletions.lead_id
     -- a lead deleted from Marketo is no contact; one deleted by a merge is, merged
     where
         merged_leads.kept_lead_id is not null
-        or leads.id not in (
-            select deletions.lead_id from deletions
-            where deletions.lead_id is not null
-        )
+        or deletions.lead_id is null
 )
 
 select
