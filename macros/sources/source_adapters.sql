@@ -8,10 +8,29 @@
 {% macro source_adapters(table) -%}
     {%- set adapters = {
         'pages': ['adapt_segment__pages', 'adapt_rudderstack__pages'],
-        'tracks': ['adapt_transactions__tracks', 'adapt_segment__tracks', 'adapt_rudderstack__tracks'],
-        'identifies': ['adapt_segment__identifies', 'adapt_rudderstack__identifies'],
-        'email_events': ['adapt_sendgrid__email_events'],
-        'crm_contacts': ['adapt_hubspot__crm_contacts', 'adapt_salesforce__crm_contacts'],
+        'tracks': [
+            'adapt_transactions__tracks',
+            'adapt_segment__tracks',
+            'adapt_rudderstack__tracks',
+            'adapt_klaviyo__tracks',
+        ],
+        'identifies': [
+            'adapt_segment__identifies',
+            'adapt_rudderstack__identifies',
+            'adapt_klaviyo__identifies',
+        ],
+        'email_events': [
+            'adapt_sendgrid__email_events',
+            'adapt_hubspot__email_events',
+            'adapt_marketo__email_events',
+            'adapt_mailchimp__email_events',
+            'adapt_klaviyo__email_events',
+        ],
+        'crm_contacts': [
+            'adapt_hubspot__crm_contacts',
+            'adapt_salesforce__crm_contacts',
+            'adapt_marketo__crm_contacts',
+        ],
         'crm_companies': ['adapt_hubspot__crm_companies', 'adapt_salesforce__crm_companies'],
         'crm_deals': ['adapt_hubspot__crm_deals', 'adapt_salesforce__crm_deals'],
     } -%}
