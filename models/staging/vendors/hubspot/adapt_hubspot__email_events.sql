@@ -170,6 +170,6 @@ select
     reason,
     _source_file,
     -- a status change of several subscription types is several rows: number them all
-    {{ adapter_row_number('event_id', renumber=true) }} as _source_row_number,
+    {{ vendor_row_number('event_id', renumber=true) }} as _source_row_number,
     _loaded_at
 from mapped

@@ -78,6 +78,6 @@ select
     unsubscribe_group_id,
     reason,
     _source_file,
-    {{ adapter_row_number('event_id') }} as _source_row_number,
+    {{ vendor_row_number('event_id') }} as _source_row_number,
     _loaded_at
 from mapped

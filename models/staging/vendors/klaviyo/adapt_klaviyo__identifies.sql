@@ -25,7 +25,7 @@ select
         ('organization', 'organization'),
     ]) }} as traits,
     _source_file,
-    {{ adapter_row_number('id') }} as _source_row_number,
+    {{ vendor_row_number('id') }} as _source_row_number,
     _loaded_at
 from people
 -- a profile deleted in Klaviyo identifies no one

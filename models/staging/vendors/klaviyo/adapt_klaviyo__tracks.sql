@@ -38,6 +38,6 @@ select
     ]) }} as properties,
     cast(null as {{ dbt.type_string() }}) as session_id,
     _source_file,
-    {{ adapter_row_number('id') }} as _source_row_number,
+    {{ vendor_row_number('id') }} as _source_row_number,
     _loaded_at
 from tracked

@@ -92,6 +92,6 @@ select
     owner_id,
     firmographics_verified_at,
     _source_file,
-    {{ adapter_row_number('contact_id') }} as _source_row_number,
+    {{ vendor_row_number('contact_id') }} as _source_row_number,
     _loaded_at
 from final
