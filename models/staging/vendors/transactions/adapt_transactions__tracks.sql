@@ -32,16 +32,18 @@ dated as (
                     substring(trim(ordered_at), 1, 4) || '-' || substring(trim(ordered_at), 5, 2)
                     || '-' || substring(trim(ordered_at), 7, 2)
             else ordered_at
-        end as ordered_at_text
+        end as ordered_at_text,
+        -- a table not landed by `audience load` has no row numbers: number its rows
+        {{ vendor_row_number(['customer_id', 'ordered_at', 'amount', 'quantity', 'order_id']) }}
+            as row_in_table
     from orders
 )
 
 select
-    -- a purchase log rarely has an order id: the line's file and row identify it (and, in a
-    -- table not landed by `audience load`, its values)
+    -- a purchase log rarely has an order id: the line's file and row identify it
     coalesce(order_id, {{ dbt.hash(dbt.concat([
         "coalesce(_source_file, '')", "'#'",
-        "coalesce(cast(_source_row_number as " ~ dbt.type_string() ~ "), '')", "'#'",
+        "cast(row_in_table as " ~ dbt.type_string() ~ ")", "'#'",
         "coalesce(customer_id, '')", "'#'", "coalesce(ordered_at, '')", "'#'",
         "coalesce(amount, '')", "'#'", "coalesce(quantity, '')",
     ])) }}) as id,
@@ -54,6 +56,6 @@ select
     {{ json_object_text([('revenue', 'amount'), ('quantity', 'quantity')]) }} as properties,
     cast(null as {{ dbt.type_string() }}) as session_id,
     _source_file,
-    _source_row_number,
+    row_in_table as _source_row_number,
     _loaded_at
 from dated
