@@ -64,6 +64,8 @@ final as (
         coupon,
         campaign_id,
         message_id,
+        session_id,
+        engaged_seconds,
 
         -- timestamps
         occurred_at,

@@ -49,6 +49,8 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        session_id,
+        engaged_seconds,
         occurred_at,
         received_at
     from pages
@@ -72,6 +74,8 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        session_id,
+        cast(null as {{ type_double() }}) as engaged_seconds,
         occurred_at,
         received_at
     from tracks
@@ -97,6 +101,8 @@ email_events_unioned as (
         email_events.campaign_id,
         email_events.message_id,
         email_events.is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        cast(null as {{ type_double() }}) as engaged_seconds,
         email_events.occurred_at,
         email_events.received_at
     from email_events

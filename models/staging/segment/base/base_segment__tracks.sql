@@ -21,6 +21,7 @@ parsed as (
         {{ clean_text('source.event') }} as raw_event_name,
         event_names.canonical_event as event_name,
         {{ clean_text('source.properties') }} as properties,
+        {{ clean_text('source.session_id') }} as session_id,
 
         -- timestamps
         {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
