@@ -7,8 +7,8 @@
    the project altogether. Add a new adapter here. #}
 {% macro source_adapters(table) -%}
     {%- set adapters = {
-        'pages': [],
-        'tracks': [],
+        'pages': ['adapt_snowplow__pages'],
+        'tracks': ['adapt_snowplow__tracks'],
         'identifies': [],
         'email_events': ['adapt_sendgrid__email_events'],
         'crm_contacts': [],
