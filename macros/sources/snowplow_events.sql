@@ -25,6 +25,7 @@
             'derived_tstamp', 'collector_tstamp', 'dvce_created_tstamp',
             'page_url', 'page_urlpath', 'page_title', 'page_referrer', 'useragent',
             'se_category', 'se_action', 'se_label', 'se_property', 'se_value',
+            'tr_orderid', 'tr_total',
             {'name': 'web_page_context', 'from': [
                 'contexts_com_snowplowanalytics_snowplow_web_page_1',
                 'contexts_com_snowplowanalytics_snowplow_web_page_1_0_0']},

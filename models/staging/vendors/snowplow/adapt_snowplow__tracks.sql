@@ -2,7 +2,8 @@
 {#- Snowplow's other events as contract tracks: a structured event is named by its se_action
     (se_category, se_label, se_property and se_value go to properties, under Snowplow's
     names), any other (a self-describing link_click, consent_preferences, ...) by its
-    event_name. Page views are pages; page pings are engaged time (adapt_snowplow__pages). -#}
+    event_name. A legacy ecommerce transaction's tr_orderid and tr_total are its order_id and
+    revenue. Page views are pages; page pings are engaged time (adapt_snowplow__pages). -#}
 with
 
 events as (
@@ -24,7 +25,7 @@ final as (
             ['event_vendor', 'event_vendor'], ['event_version', 'event_version'],
             ['se_category', 'se_category'], ['se_action', 'se_action'], ['se_label', 'se_label'],
             ['se_property', 'se_property'], ['se_value', 'se_value'],
-            ['page_url', 'page_url'],
+            ['page_url', 'page_url'], ['order_id', 'tr_orderid'], ['revenue', 'tr_total'],
         ]) }} as properties,
         domain_sessionid as session_id,
         _source_file,
