@@ -111,22 +111,33 @@ def raw_key(table: str) -> dg.AssetKey:
     pool=POOL,
 )
 def raw_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-    """Load the landing folder (one file per raw table) into schema raw; re-loading a file
-    replaces its rows, so a retry or a re-run never doubles the data."""
+    """Load the landing folder (the files of each raw table) into schema raw; re-loading a
+    file replaces its rows, so a retry or a re-run never doubles the data. Bad files fail the
+    step, after the good ones are loaded and materialized."""
     landing = Path(os.environ.get("AUDIENCE_LANDING_DIR") or output_dir() / "demo-data")
     if not landing.is_dir():
         raise dg.Failure(f"no landing folder at {landing}; set AUDIENCE_LANDING_DIR")
     with connected(TARGET) as warehouse:
         report = load_dir(landing, warehouse)
-    loads = {load.table: load for load in report.loads}
     for table in RAW_TABLES:
-        load = loads.get(table)
+        loads = [load for load in report.loads if load.table == table and load.source_file]
+        files = [load.source_file for load in loads if load.source_file]
         yield dg.MaterializeResult(
             asset_key=raw_key(table),
             metadata={
-                "rows": load.rows if load else 0,
-                "file": load.source_file if load and load.source_file else "not provided",
+                "rows": sum(load.rows for load in loads),
+                "file": ", ".join(files) if files else "not provided",
             },
+        )
+    if report.errors:
+        # what loaded is materialized above; the bad files fail the step (a retry would read
+        # the same files again)
+        for error in report.errors:
+            context.log.error(error)
+        raise dg.Failure(
+            f"{len(report.errors)} bad file(s) in {landing} were not loaded: "
+            + "; ".join(report.errors),
+            allow_retries=False,
         )
 
 

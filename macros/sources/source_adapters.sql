@@ -8,7 +8,7 @@
 {% macro source_adapters(table) -%}
     {%- set adapters = {
         'pages': ['adapt_snowplow__pages', 'adapt_ga4__pages'],
-        'tracks': ['adapt_snowplow__tracks', 'adapt_ga4__tracks'],
+        'tracks': ['adapt_snowplow__tracks', 'adapt_ga4__tracks', 'adapt_transactions__tracks'],
         'identifies': [],
         'email_events': ['adapt_sendgrid__email_events'],
         'crm_contacts': [],

@@ -118,26 +118,3 @@
 {% macro _spark_param_value(value) -%}
     coalesce({{ value }}.string_value, {{ value }}.int_value, {{ value }}.double_value, {{ value }}.float_value)
 {%- endmacro %}
-
-{# A JSON object of text values from [key, expression] pairs, null values included. #}
-{% macro json_object_text(pairs) -%}
-    {{ return(adapter.dispatch('json_object_text', 'audience')(pairs)) }}
-{%- endmacro %}
-
-{% macro default__json_object_text(pairs) -%}
-    cast(json_object(
-        {%- for key, value in pairs %}'{{ key }}', {{ value }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    ) as varchar)
-{%- endmacro %}
-
-{% macro postgres__json_object_text(pairs) -%}
-    cast(jsonb_build_object(
-        {%- for key, value in pairs %}'{{ key }}', {{ value }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    ) as text)
-{%- endmacro %}
-
-{% macro spark__json_object_text(pairs) -%}
-    to_json(named_struct(
-        {%- for key, value in pairs %}'{{ key }}', {{ value }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    ), map('ignoreNullFields', 'false'))
-{%- endmacro %}

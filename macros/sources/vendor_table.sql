@@ -23,13 +23,11 @@
 {% macro vendor_table(relation, columns, loaded_at=['_fivetran_synced', 'uuid_ts', 'loaded_at', 'received_at']) -%}
     {%- set held = {} -%}
     {%- set nested = [] -%}
-    {%- set fixture = execute and model.resource_type == 'unit_test'
-        and relation.identifier.startswith('__dbt__cte__') -%}
-    {%- set found = load_relation(relation) if execute and not fixture else none -%}
-    {%- if fixture -%}
-        {#- a unit test's rows (format: sql) hold the lineage columns and the columns the
-            test names in var vendor_table__fixture_columns (default: every column asked
-            for, under its first name) -#}
+    {%- if execute and relation.schema is none -%}
+        {#- a unit test's given rows (a CTE, given with format: sql since the vendor's table
+            need not exist): they hold the lineage columns and the columns the test names in
+            var vendor_table__fixture_columns (by default every column the adapter reads,
+            under the first name of each) -#}
         {%- set found = relation -%}
         {%- set given = var('vendor_table__fixture_columns', none) -%}
         {%- if given is none -%}
@@ -41,7 +39,10 @@
         {%- for name in given + ['_source_file', '_source_row_number', '_loaded_at'] -%}
             {%- do held.update({name: name}) -%}
         {%- endfor -%}
-    {%- elif found is not none -%}
+    {%- else -%}
+        {%- set found = load_relation(relation) if execute else none -%}
+    {%- endif -%}
+    {%- if found is not none and found.schema is not none -%}
         {%- for column in adapter.get_columns_in_relation(found) -%}
             {%- do held.update({column.name | lower: column.name}) -%}
             {%- if _is_nested_type(column.dtype) -%}

@@ -17,10 +17,11 @@ from audience import summary as run_summary
 from audience.checks import CheckError, latest_build_as_of, run_checks
 from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
 from audience.docs import DocsError, generate_docs
-from audience.loader import LoadError, load_dir
+from audience.loader import LoadError, LoadReport, load_dir
 from audience.project import output_dir
 from audience.redaction import redact, redacting_logs
 from audience.report import ReportError, write_report
+from audience.sources import CONTRACT_NAME, VENDOR_SOURCES, get_source
 from audience.syncs import (
     SyncError,
     SyncRun,
@@ -42,6 +43,31 @@ def _add_target(parser: argparse.ArgumentParser, targets: tuple[str, ...] = QUER
         choices=targets,
         default="duckdb",
         help="warehouse to use (default duckdb; postgres reads the PG* variables)",
+    )
+
+
+DATA_HELP = (
+    "folder of table files: <table>.parquet|csv|jsonl (also .csv.gz, .jsonl.gz, and date "
+    "shards <table>_YYYYMMDD), or folders <table>/ of such files (hive partitions key=value too)"
+)
+LOAD_DESCRIPTION = (
+    "Land every table file of a folder as text, plus the file and row each row came from and "
+    "the load time; re-loading a file replaces its rows, an unchanged file is left as it is. "
+    "Every file is checked first: each bad one is printed as 'error: <file>: <reason>' (exit "
+    "1) and the good ones load."
+)
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        default=CONTRACT_NAME,
+        metavar="NAME",
+        help=(
+            "where the files come from: contract (default: the raw contract, schema raw), or a "
+            "vendor whose files land in their own shape (every column, as text) in schema "
+            f"raw_<NAME>: {', '.join(VENDOR_SOURCES)}"
+        ),
     )
 
 
@@ -71,15 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--days", type=int, default=365, help="days of history")
     generate.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet")
 
-    load = commands.add_parser("load", help="load a folder of raw contract files")
-    load.add_argument("data", type=Path, help="folder with <table>.parquet|csv|jsonl files")
+    load = commands.add_parser(
+        "load",
+        help="load a folder of raw contract files (or a vendor's export, with --source)",
+        description=LOAD_DESCRIPTION,
+    )
+    load.add_argument("data", type=Path, help=DATA_HELP)
     load.add_argument(
         "--replace", action="store_true", help="empty each provided table first (full reload)"
     )
+    _add_source(load)
     _add_target(load, TARGETS)
 
     run = commands.add_parser("run", help="load (or generate), build, test and summarize")
     run.add_argument("--data", type=Path, help="folder to load (default: generate demo data)")
+    _add_source(run)
     run.add_argument("--as-of", help="build as of this UTC timestamp (default: now)")
     run.add_argument("--people", type=int, default=2000, help="demo data size, in people")
     run.add_argument("--seed", type=int, default=42, help="demo data seed")
@@ -193,15 +225,40 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    source = get_source(args.source)
     with connected(args.target) as warehouse:
-        report = load_dir(args.data, warehouse, replace=args.replace, progress=args.progress)
+        report = load_dir(
+            args.data, warehouse, source=source, replace=args.replace, progress=args.progress
+        )
     print(report.format_table())
-    return 0
+    _print_load_errors(report)
+    return 1 if report.errors else 0
+
+
+def _print_load_errors(report: LoadReport) -> None:
+    """The bad files of a load, one `error: <file>: <reason>` line each, on stderr."""
+    for line in report.format_errors():
+        print(line, file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """The main job; exits 1 when a file could not be loaded, after building what loaded."""
+    loads: list[LoadReport] = []
+    status = _run_job(args, loads)
+    bad = sum(len(report.errors) for report in loads)
+    if bad:
+        files = "file was" if bad == 1 else "files were"
+        print(f"\nerror: {bad} bad {files} not loaded (listed after the load)", file=sys.stderr)
+        return max(status, 1)
+    return status
+
+
+def _run_job(args: argparse.Namespace, loads: list[LoadReport]) -> int:
     from audience.generator import generate
 
+    source = get_source(args.source)
+    if args.data is None and not source.is_contract:
+        raise ValueError(f"--source {source.name} needs --data (the demo data is contract-shaped)")
     as_of = parse_as_of(args.as_of)
     reporter: progress.Reporter = args.progress
     seconds: dict[str, float] = {}
@@ -215,7 +272,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     with connected(args.target) as warehouse:
-        load_dir(data, warehouse, replace=args.data is None, progress=reporter)
+        report = load_dir(
+            data, warehouse, source=source, replace=args.data is None, progress=reporter
+        )
+    loads.append(report)
+    _print_load_errors(report)
     seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -460,8 +521,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with redacting_logs(secrets):
             return COMMANDS[args.command](args)
+    except LoadError as exc:
+        # one line per bad file when none of them could be loaded
+        for line in redact(str(exc), secrets).splitlines() or [type(exc).__name__]:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
     except (
-        LoadError,
         DbtError,
         CheckError,
         SyncError,

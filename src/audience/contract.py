@@ -11,8 +11,14 @@ from dataclasses import dataclass
 #: Columns the loader adds to every raw row, for lineage and for idempotent re-loads.
 LINEAGE_COLUMNS: tuple[str, ...] = ("_source_file", "_source_row_number", "_loaded_at")
 
-#: The file formats the loader reads, by suffix.
+#: The file formats the loader reads, by suffix (the demo data generator writes each of them).
 FILE_FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+
+#: Formats the loader also reads gzipped (`<table>.csv.gz`, `<table>.jsonl.gz`).
+GZIP_FORMATS: frozenset[str] = frozenset({"csv", "jsonl", "txt"})
+
+#: Whitespace-separated text (`.txt`), read for the sources that say so (transactions).
+TEXT_FORMAT = "txt"
 
 #: Columns that hold JSON text (staging parses them; a value that does not parse is
 #: quarantined as malformed_json).

@@ -58,10 +58,16 @@ def test_empty_files_on_postgres(pg_database, tmp_path):
         assert warehouse.query("select count(*) from raw.tracks") == [(0,)]
         (data / "pages.parquet").write_bytes(b"")
         (data / "tracks.csv").write_text(TRACKS_HEADER + "t2,a1,,Signed Up,2026-06-01,,\n")
+        refused = load_dir(data, warehouse)
+        # the truncated parquet is refused; the good files load
+        assert [e.split(": ")[0] for e in refused.errors] == ["pages.parquet"]
+        assert refused.errors[0].startswith("pages.parquet: the file is empty (0 bytes)")
+        assert warehouse.query("select id from raw.tracks") == [("t2",)]
+        assert warehouse.query("select count(*) from raw.pages") == [(0,)]
+        (data / "tracks.csv").unlink()
+        (data / "identifies.jsonl").unlink()
         with pytest.raises(LoadError, match=r"^pages\.parquet: the file is empty \(0 bytes\)"):
             load_dir(data, warehouse)
-        # refused: nothing written
-        assert warehouse.query("select count(*) from raw.tracks") == [(0,)]
     finally:
         warehouse.close()
     # identifies.jsonl is the same empty file as at the first load (warned about then)

@@ -198,7 +198,7 @@ def test_an_emptied_source_and_broken_mart_rules_fail_their_expectations(checked
         )
 
     failures = failed(run)
-    assert failures["raw_volume: every raw table holds rows"].startswith(
+    assert failures["raw_volume: every provided raw table holds rows"].startswith(
         "1 unexpected: source_table=segment.tracks"
     )
     assert (
@@ -214,7 +214,7 @@ def test_an_emptied_source_and_broken_mart_rules_fail_their_expectations(checked
     assert f"segment_id={prospect}" in customers and f"example_contact_key={key}" in customers
     # nothing else broke
     assert set(failures) == {
-        "raw_volume: every raw table holds rows",
+        "raw_volume: every provided raw table holds rows",
         "raw_freshness: every raw stream holds events up to as_of",
         "contact_validity: the lead score is within 0-100",
         "membership_validity: no customer is in a prospect segment "

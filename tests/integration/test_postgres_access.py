@@ -162,7 +162,7 @@ def test_sync_role_reads_the_quality_verdict_and_cannot_forge_it(roles):
             "row_count",
             "critical",
             False,
-            "every raw table holds rows",
+            "every provided raw table holds rows",
             "1 unexpected: source_table=segment.tracks",
         )
     ]

@@ -41,13 +41,24 @@ def test_load_into_postgres_is_idempotent(pg_database):
         warehouse.close()
 
 
-def test_a_failed_check_writes_nothing_to_postgres(pg_database, tmp_path):
+def test_a_bad_file_is_reported_and_the_good_ones_load_on_postgres(pg_database, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(TINY / "pages.csv", data / "pages.csv")
     (data / "crm_contacts.csv").write_text("contact_id,email\nK1,a@b.com\n")
     warehouse = PostgresWarehouse(pg_database)
     try:
+        report = load_dir(data, warehouse)
+        assert [e.split(": ")[0] for e in report.errors] == ["crm_contacts.csv"]
+        assert "missing required column(s) company_id, created_at, updated_at" in report.errors[0]
+        assert warehouse.query(
+            "select (select count(*) from raw.pages), (select count(*) from raw.crm_contacts)"
+        ) == [(13, 0)]
+        # nothing but the bad file: nothing is written, not even the raw schema
+        (data / "pages.csv").unlink()
+        other = PostgresWarehouse(pg_database)
+        other.execute("drop schema raw cascade")
+        other.close()
         with pytest.raises(LoadError, match=r"crm_contacts\.csv: missing required column"):
             load_dir(data, warehouse)
         assert warehouse.query(

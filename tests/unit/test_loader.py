@@ -140,11 +140,28 @@ def test_parquet_values_are_landed_as_text(tmp_path, warehouse):
     ]
 
 
-def test_two_files_for_one_table_is_an_error(tmp_path):
+def test_two_files_of_one_table_both_load(tmp_path, warehouse):
     data = copy_tiny(tmp_path, "pages.csv")
-    (data / "pages.jsonl").write_text("{}\n")
-    with pytest.raises(LoadError, match="two files for table 'pages'"):
-        discover(data)
+    row = {
+        "id": "p900",
+        "anonymous_id": "a9",
+        "user_id": None,
+        "timestamp": "2026-06-20T00:00:00Z",
+        "received_at": "2026-06-20T00:00:01Z",
+        "url": "https://x.example/",
+        "path": "/",
+    }
+    (data / "pages.jsonl").write_text(json.dumps(row) + "\n")
+    files, _ = discover(data)
+    assert [f.name for f in files["pages"]] == ["pages.csv", "pages.jsonl"]
+    report = load_dir(data, warehouse)
+    assert [(x.file_name, x.rows) for x in report.loads if x.table == "pages"] == [
+        ("pages.csv", 13),
+        ("pages.jsonl", 1),
+    ]
+    assert warehouse.query("select count(*), count(distinct _source_file) from raw.pages") == [
+        (14, 2)
+    ]
 
 
 def test_other_files_are_ignored_and_an_empty_folder_fails(tmp_path, warehouse):

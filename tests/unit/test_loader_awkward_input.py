@@ -98,20 +98,34 @@ def test_an_empty_file_that_replaces_earlier_rows_says_so(tmp_path):
     ],
     ids=["0-bytes", "truncated"],
 )
-def test_an_empty_or_truncated_parquet_is_refused_and_nothing_is_written(tmp_path, content, says):
+def test_an_empty_or_truncated_parquet_is_refused_and_the_good_files_load(tmp_path, content, says):
     before = folder(tmp_path, "before", tracks__csv=(TINY / "tracks.csv").read_text())
     path = tmp_path / "wh.duckdb"
     warehouse = DuckDBWarehouse(path)
     try:
         load_dir(before, warehouse)
-        held = {t: raw_rows_of(warehouse, t) for t in ("pages", "tracks")}
+        tracks = raw_rows_of(warehouse, "tracks")
         data = folder(tmp_path, tracks__parquet=content, identifies__csv=IDENTIFIES_HEADER)
         (data / "pages.csv").write_text((TINY / "pages.csv").read_text().replace("p1,", "p1b,"))
+        report = load_dir(data, warehouse, replace=True)
+        assert len(report.errors) == 1 and report.errors[0].startswith(says)
+        assert "LINE 1" not in report.errors[0]  # no SQL in the message
+        statuses = {x.table: x.status for x in report.loads}
+        assert statuses["tracks"] == "refused" and statuses["pages"] == "loaded"
+        # the bad file's table is left as it was; the good files loaded
+        assert raw_rows_of(warehouse, "tracks") == tracks
+        assert warehouse.query("select count(*) from raw.pages where id = 'p1b'") == [(1,)]
+        # a folder of nothing but a bad file: nothing can be loaded, nothing is written
+        only_bad = tmp_path / "only_bad"
+        only_bad.mkdir()
+        (only_bad / "tracks.parquet").write_bytes(content)
+        held = {t: raw_rows_of(warehouse, t) for t in ("pages", "tracks")}
+        logged = warehouse.query("select count(*) from raw._load_log")
         with pytest.raises(LoadError) as error:
-            load_dir(data, warehouse, replace=True)
+            load_dir(only_bad, warehouse, replace=True)
         assert str(error.value).startswith(says)
-        assert "LINE 1" not in str(error.value)  # no SQL in the message
         assert {t: raw_rows_of(warehouse, t) for t in ("pages", "tracks")} == held
+        assert warehouse.query("select count(*) from raw._load_log") == logged
     finally:
         warehouse.close()
 

@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('intent', 'intent_signals') }}
+    -- no rows when the table does not exist (a source the user does not have)
+    select * from (
+        {{ vendor_table(source('intent', 'intent_signals'), contract_columns('intent_signals'), loaded_at=[]) }}
+    ) as landed
 ),
 
 parsed as (

@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('product', 'subscriptions') }}
+    -- no rows when the table does not exist (a source the user does not have)
+    select * from (
+        {{ vendor_table(source('product', 'subscriptions'), contract_columns('subscriptions'), loaded_at=[]) }}
+    ) as landed
 ),
 
 parsed as (

@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('product', 'product_usage') }}
+    -- no rows when the table does not exist (a source the user does not have)
+    select * from (
+        {{ vendor_table(source('product', 'product_usage'), contract_columns('product_usage'), loaded_at=[]) }}
+    ) as landed
 ),
 
 parsed as (
