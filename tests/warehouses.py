@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -109,18 +110,21 @@ def build_warehouse(
     *,
     path: Path | None = None,
     database: str | None = None,
+    source: str = "contract",
+    extra_vars: dict[str, Any] | None = None,
 ) -> BuiltWarehouse:
-    """Load `data_dir` and run `dbt build` on a DuckDB file or a PostgreSQL database."""
+    """Load `data_dir` (as the contract, or as a vendor `source`'s export) and run
+    `dbt build` on a DuckDB file or a PostgreSQL database."""
     settings = (
         {"AUDIENCE_DUCKDB_PATH": str(path)} if target == "duckdb" else {"PGDATABASE": database}
     )
     with environment(**settings):
         warehouse = DuckDBWarehouse(path) if target == "duckdb" else PostgresWarehouse(database)
         try:
-            load_dir(data_dir, warehouse)
+            load_dir(data_dir, warehouse, source=source)
         finally:
             warehouse.close()
-        run_dbt(["build"], target=target, as_of=as_of)
+        run_dbt(["build"], target=target, as_of=as_of, extra_vars=extra_vars)
     return BuiltWarehouse(target, data_dir, as_of, path=path, database=database)
 
 
