@@ -28,8 +28,11 @@ unioned as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['source_file', "'|'", dbt.cast('source_row_number', dbt.type_string())])) }}
-            as quarantine_id,
+        -- a row of a table not landed by `audience load` has no row number: its id says which
+        {{ dbt.hash(dbt.concat([
+            'source_file', "'|'",
+            "coalesce(" ~ dbt.cast('source_row_number', dbt.type_string()) ~ ", 'id:' || coalesce(record_id, ''))",
+        ])) }} as quarantine_id,
         source_table,
         record_id,
         quarantine_reason,

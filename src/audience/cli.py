@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="load (or generate), build, test and summarize")
     run.add_argument("--data", type=Path, help="folder to load (default: generate demo data)")
+    run.add_argument(
+        "--no-load",
+        action="store_true",
+        help="load nothing: build what the warehouse holds (tables a loader such as Fivetran "
+        "or Segment already writes there, read through the <vendor>__schema vars)",
+    )
+    run.add_argument(
+        "--vars",
+        type=_yaml_mapping,
+        default={},
+        help="dbt vars for the build, as YAML (e.g. '{transactions__orders_identifier: orders}')",
+    )
     _add_source(run)
     run.add_argument("--as-of", help="build as of this UTC timestamp (default: now)")
     run.add_argument("--people", type=int, default=2000, help="demo data size, in people")
@@ -253,35 +265,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
+def _yaml_mapping(text: str) -> dict[str, Any]:
+    """A YAML mapping given on the command line (dbt's --vars form)."""
+    import yaml
+
+    value = yaml.safe_load(text) or {}
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a YAML mapping: {text!r}")
+    return value
+
+
 def _run_job(args: argparse.Namespace, loads: list[LoadReport]) -> int:
     from audience.generator import generate
 
     source = get_source(args.source)
-    if args.data is None and not source.is_contract:
+    if args.no_load and args.data is not None:
+        raise ValueError("--no-load loads nothing: leave out --data")
+    if args.data is None and not source.is_contract and not args.no_load:
         raise ValueError(f"--source {source.name} needs --data (the demo data is contract-shaped)")
     as_of = parse_as_of(args.as_of)
     reporter: progress.Reporter = args.progress
     seconds: dict[str, float] = {}
     data = args.data
     started = time.perf_counter()
-    if data is None:
+    if data is None and not args.no_load:
         data = output_dir() / "demo-data"
         reporter.note(f"generating demo data ({args.people:,} people, seed {args.seed}) in {data}")
         generate(data, people=args.people, seed=args.seed, as_of=as_of, progress=reporter)
         seconds["generate"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    with connected(args.target) as warehouse:
-        report = load_dir(
-            data, warehouse, source=source, replace=args.data is None, progress=reporter
-        )
-    loads.append(report)
-    _print_load_errors(report)
-    seconds["load"] = time.perf_counter() - started
+    if data is not None:
+        started = time.perf_counter()
+        with connected(args.target) as warehouse:
+            report = load_dir(
+                data, warehouse, source=source, replace=args.data is None, progress=reporter
+            )
+        loads.append(report)
+        _print_load_errors(report)
+        seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
     reporter.note(f"building as of {as_of.strftime(AS_OF_FORMAT)} on {args.target}")
-    run_dbt(["build"], target=args.target, as_of=as_of, progress=reporter)
+    run_dbt(["build"], target=args.target, as_of=as_of, extra_vars=args.vars, progress=reporter)
     seconds["build"] = time.perf_counter() - started
     if args.target == "spark":
         return _finish_spark_run(as_of, seconds, reporter)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from vendor_samples import SHARED
-from warehouses import BuiltWarehouse, build_warehouse, postgres_database
+from warehouses import BuiltWarehouse, build_warehouse, environment, postgres_database
+
+from audience.warehouse import PostgresWarehouse
 
 SAMPLE = SHARED / "lifetimes_cdnow_rfm"
 AS_OF = datetime(1997, 9, 30)
@@ -107,3 +109,55 @@ def test_revenue_and_quantity_reach_the_orders(cdnow: BuiltWarehouse) -> None:
 
 def test_postgres_agrees(cdnow: BuiltWarehouse, cdnow_postgres: BuiltWarehouse) -> None:
     assert summary(cdnow_postgres) == summary(cdnow)
+
+
+def test_typed_tables_already_in_postgres_build_with_no_loader(
+    cdnow: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """A purchase log some other tool keeps in PostgreSQL, typed, without the loader's lineage
+    columns: `audience run --no-load` with the schema and table named by vars builds from it
+    and the gates pass."""
+    from audience.cli import main
+
+    lines = [line.split() for line in (SAMPLE / "CDNOW_sample.txt").open() if line.strip()]
+    with (
+        postgres_database() as database,
+        environment(PGDATABASE=database, AUDIENCE_OUTPUT_DIR=str(tmp_path / "out")),
+    ):
+        warehouse = PostgresWarehouse(database)
+        try:
+            warehouse.execute("create schema shop")
+            warehouse.execute(
+                "create table shop.orders (customer integer, order_date date, "
+                "quantity integer, amount numeric(10, 2))"
+            )
+            warehouse.execute(
+                "insert into shop.orders select * from unnest("
+                "?::integer[], ?::date[], ?::integer[], ?::numeric[])",
+                [
+                    [int(line[1]) for line in lines],
+                    [f"{line[2][:4]}-{line[2][4:6]}-{line[2][6:]}" for line in lines],
+                    [int(line[3]) for line in lines],
+                    [float(line[4]) for line in lines],
+                ],
+            )
+            warehouse.commit()
+        finally:
+            warehouse.close()
+        exit_code = main(
+            [
+                "-q",
+                "run",
+                "--no-load",
+                "--target",
+                "postgres",
+                "--as-of",
+                "1997-09-30",
+                "--vars",
+                "{transactions__schema: shop, transactions__orders_identifier: orders}",
+            ]
+        )
+        built_pg = BuiltWarehouse("postgres", tmp_path, AS_OF, database=database)
+        assert exit_code == 0
+        assert summary(built_pg) == summary(cdnow)
+        assert built_pg.scalar("select count(*) from marts.quarantine") == 0
