@@ -113,7 +113,8 @@ provided as (
             {%- if load_log is not none %}
                 select table_name from {{ load_log }}
             {%- else %}
-                select 'none' as table_name where 1 = 0
+                select 'none' as table_name
+                where 1 = 0
             {%- endif %}
         )
 ),

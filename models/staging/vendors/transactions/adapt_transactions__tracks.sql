@@ -47,8 +47,9 @@ select
     ])) }}) as id,
     cast(null as {{ dbt.type_string() }}) as anonymous_id,
     customer_id as user_id,
-    'Order Completed' as event,
-    ordered_at_text as timestamp,  -- noqa: RF04 (the contract's column name)
+    -- event and timestamp are the contract's column names
+    'Order Completed' as event,  -- noqa: RF04
+    ordered_at_text as timestamp,  -- noqa: RF04
     cast(null as {{ dbt.type_string() }}) as received_at,
     {{ json_object_text([('revenue', 'amount'), ('quantity', 'quantity')]) }} as properties,
     cast(null as {{ dbt.type_string() }}) as session_id,
