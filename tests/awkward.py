@@ -86,11 +86,11 @@ AWKWARD_TIMESTAMPS: list[tuple[str, str, str | None, str | None]] = [
     ("t21", "2201-01-01T00:00:00Z", None, "invalid_timestamp"),
     ("t22", "2026-01-01 BC", None, "invalid_timestamp"),
     ("t23", "2026-01-01 (BC)", None, "invalid_timestamp"),
-    # not a date, or not ISO 8601 (PostgreSQL reads the last three)
+    # not a date, or not a form of the contract (PostgreSQL reads the last two)
     ("t24", "2026-02-30", None, "invalid_timestamp"),
     ("t25", "2026-13-01T00:00:00Z", None, "invalid_timestamp"),
     ("t26", "", None, "invalid_timestamp"),
-    ("t27", "1700000000", None, "invalid_timestamp"),
+    ("t27", "1700000000", "2023-11-14 22:13:20", None),  # epoch seconds (below)
     ("t28", "20260601", None, "invalid_timestamp"),
     ("t29", "June 1, 2026", None, "invalid_timestamp"),
     # in range but later than received_at by more than the tolerance
@@ -103,6 +103,25 @@ AWKWARD_TIMESTAMPS: list[tuple[str, str, str | None, str | None]] = [
     ("t35", "2026-06-01T09:00:00.1234567Z", None, "invalid_timestamp"),
     ("t36", "2026-06-01T09:00:00+25:00", None, "invalid_timestamp"),
     ("t37", "2026-06-01T09:00:00 Europe/Paris", None, "invalid_timestamp"),
+    # Unix epoch numbers (UTC), told apart by their digits: seconds (9-10, with up to six
+    # decimals), milliseconds (12-13), microseconds (15-16)
+    ("t38", "100000000", "1973-03-03 09:46:40", None),
+    ("t39", " 1718316434.5 ", "2024-06-13 22:07:14.500000", None),
+    ("t40", "1718316434.123456", "2024-06-13 22:07:14.123456", None),
+    ("t41", "1718316434123", "2024-06-13 22:07:14.123000", None),
+    ("t42", "171831643412", "1975-06-12 19:00:43.412000", None),
+    ("t43", "1718316434123456", "2024-06-13 22:07:14.123456", None),
+    ("t44", "7289654399", "2200-12-31 23:59:59", "future_timestamp"),
+    # other digit counts, signs, leading zeros, too many decimals, or after 2200
+    ("t45", "17183164341", None, "invalid_timestamp"),
+    ("t46", "17183164341234", None, "invalid_timestamp"),
+    ("t47", "17183164341234567", None, "invalid_timestamp"),
+    ("t48", "1718316434.1234567", None, "invalid_timestamp"),
+    ("t49", "1718316434123.5", None, "invalid_timestamp"),
+    ("t50", "-1718316434", None, "invalid_timestamp"),
+    ("t51", "0718316434", None, "invalid_timestamp"),
+    ("t52", "7289654400", None, "invalid_timestamp"),
+    ("t53", "1.718316434e9", None, "invalid_timestamp"),
 ]
 
 

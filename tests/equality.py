@@ -48,6 +48,15 @@ COMPARED = {
         ["reason_at_entry"],
     ),
     "marts.quarantine": (["source_table", "source_row_number"], ["record_id", "quarantine_reason"]),
+    # event names normalized alike on every engine
+    "marts.report_unmapped_events": (
+        ["source_table", "event_name"],
+        ["events", "contacts", "first_seen_at", "last_seen_at"],
+    ),
+    "marts.report_arrivals": (
+        ["source_table"],
+        ["rows_staged", "rows_counted", "rows_arrived_after_as_of", "rows_happened_after_as_of"],
+    ),
     "marts.segments": (["segment_id"], ["member_count", "priority", "audience", "channel"]),
     # every segment in one text, in order: a sync's payload hash reads it
     "marts.export_crm_contacts": (["record_key"], ["crm_contact_id", "segment_list"]),

@@ -5,10 +5,11 @@
     small result.
 
     The tables: every contract table in the raw schema and every table of an enabled vendor
-    source (meta.vendor) that exists. A table that does not exist is not provided (a B2C shop
-    has no CRM, a team without SendGrid has no raw_sendgrid), and neither is an empty contract
-    table no file was ever loaded into (`audience load` creates every contract table): neither
-    is checked. A provided table that is empty fails "holds rows".
+    source (meta.vendor) that holds rows or that `audience load` loaded a file into. A table
+    that does not exist is not provided (a B2C shop has no CRM, a team without SendGrid has no
+    raw_sendgrid), and neither is an empty table no file was loaded into (`audience load`
+    creates every contract table; a connector creates tables an account does not use): neither
+    is checked. A provided table that is empty (its file was empty) fails "holds rows".
 
     The event-time column and the freshness windows are the ones `dbt source freshness` uses
     (each source's YAML: `loaded_at_field`, `warn_after`, `error_after`), so the two agree. The
@@ -47,7 +48,8 @@ landed as (
         {%- endfor %}
         select
             '{{ node.source_name }}.{{ node.name }}' as source_table,
-            '{{ node.name }}' as table_name,
+            {#- the load log names a contract table plainly, a vendor's as schema.table #}
+            '{{ node.schema ~ "." ~ node.identifier if meta.get('vendor') else node.name }}' as table_name,
             {{ 'true' if meta.get('vendor') else 'false' }} as is_vendor,
             {{ 'true' if checks_age else 'false' }} as checks_age,
             {{ 'true' if is_stream else 'false' }} as is_stream,
@@ -107,8 +109,7 @@ landed as (
 provided as (
     select * from landed
     where
-        is_vendor
-        or row_count > 0
+        row_count > 0
         or table_name in (
             {%- if load_log is not none %}
                 select table_name from {{ load_log }}

@@ -13,3 +13,15 @@
             then cast(trim({{ expr }}) as {{ 'double precision' if type == 'double' else type }})
     end
 {%- endmacro %}
+
+{# Casts text to a bigint when it is a whole number, written as an integer or not ('50',
+   '50.0', '5e1'), else null: exports and warehouses that type a count as a float write
+   '50.0', which every engine then reads alike (a plain cast to bigint rounds on one engine
+   and fails on another). #}
+{% macro safe_cast_whole_number(expr) -%}
+    {%- set number = safe_cast_number(expr) -%}
+    case
+        when {{ number }} = floor({{ number }}) and abs({{ number }}) < 1e15
+            then cast({{ number }} as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}

@@ -1,12 +1,15 @@
-{# Parses ISO-8601 text (with or without an offset) into a UTC timestamp without time zone,
-   or null when the text does not parse: bad timestamps become quarantine rows, not failed
-   builds. Text without an offset is read as UTC. Only text of the contract's shape and years
-   (is_timestamp_text) reaches the engine's parser, trimmed and upper-cased (DuckDB reads
-   neither 't' nor 'z'), so every engine accepts the same values. #}
+{# Parses timestamp text of the raw contract (is_timestamp_text) into a UTC timestamp without
+   time zone, or null when the text is not one: bad timestamps become quarantine rows, not
+   failed builds. ISO 8601 text without an offset is read as UTC; an epoch number (seconds,
+   milliseconds or microseconds, told apart by its digits) is UTC. Only text of the
+   contract's shapes and years reaches the engine's parser, ISO text trimmed and upper-cased
+   (DuckDB reads neither 't' nor 'z'), so every engine accepts the same values. #}
 {% macro safe_cast_timestamp(expr) -%}
     case
-        when {{ is_timestamp_text(expr) }}
+        when {{ is_iso_timestamp_text(expr) }}
             then {{ adapter.dispatch('safe_cast_timestamp', 'audience')('upper(trim(' ~ expr ~ '))') }}
+        when {{ is_epoch_timestamp_text(expr) }}
+            then {{ adapter.dispatch('timestamp_from_epoch_micros', 'audience')(epoch_micros(expr)) }}
     end
 {%- endmacro %}
 
@@ -22,4 +25,24 @@
    offset becomes its UTC instant, text without one is read as UTC. #}
 {% macro spark__safe_cast_timestamp(expr) -%}
     try_cast(nullif(trim({{ expr }}), '') as timestamp)
+{%- endmacro %}
+
+{# The UTC timestamp (without time zone) `micros` microseconds after 1970-01-01 00:00:00. #}
+{% macro default__timestamp_from_epoch_micros(micros) -%}
+    make_timestamp({{ micros }})
+{%- endmacro %}
+
+{# whole seconds and the microseconds left, so no step goes through a floating-point number
+   that could not hold it #}
+{% macro postgres__timestamp_from_epoch_micros(micros) -%}
+    (
+        timestamp '1970-01-01 00:00:00'
+        + (({{ micros }}) / 1000000) * interval '1 second'
+        + (({{ micros }}) % 1000000) * interval '1 microsecond'
+    )
+{%- endmacro %}
+
+{# the session is in UTC (see spark__safe_cast_timestamp) #}
+{% macro spark__timestamp_from_epoch_micros(micros) -%}
+    timestamp_micros({{ micros }})
 {%- endmacro %}

@@ -7,13 +7,39 @@
    the project altogether. Add a new adapter here. #}
 {% macro source_adapters(table) -%}
     {%- set adapters = {
-        'pages': ['adapt_snowplow__pages', 'adapt_ga4__pages'],
-        'tracks': ['adapt_snowplow__tracks', 'adapt_ga4__tracks', 'adapt_transactions__tracks'],
-        'identifies': [],
-        'email_events': ['adapt_sendgrid__email_events'],
-        'crm_contacts': [],
-        'crm_companies': [],
-        'crm_deals': [],
+        'pages': [
+            'adapt_segment__pages',
+            'adapt_rudderstack__pages',
+            'adapt_snowplow__pages',
+            'adapt_ga4__pages',
+        ],
+        'tracks': [
+            'adapt_transactions__tracks',
+            'adapt_snowplow__tracks',
+            'adapt_ga4__tracks',
+            'adapt_segment__tracks',
+            'adapt_rudderstack__tracks',
+            'adapt_klaviyo__tracks',
+        ],
+        'identifies': [
+            'adapt_segment__identifies',
+            'adapt_rudderstack__identifies',
+            'adapt_klaviyo__identifies',
+        ],
+        'email_events': [
+            'adapt_sendgrid__email_events',
+            'adapt_hubspot__email_events',
+            'adapt_marketo__email_events',
+            'adapt_mailchimp__email_events',
+            'adapt_klaviyo__email_events',
+        ],
+        'crm_contacts': [
+            'adapt_hubspot__crm_contacts',
+            'adapt_salesforce__crm_contacts',
+            'adapt_marketo__crm_contacts',
+        ],
+        'crm_companies': ['adapt_hubspot__crm_companies', 'adapt_salesforce__crm_companies'],
+        'crm_deals': ['adapt_hubspot__crm_deals', 'adapt_salesforce__crm_deals'],
     } -%}
     {%- set enabled = [] -%}
     {%- for model in adapters.get(table, []) -%}

@@ -1,4 +1,5 @@
-"""The figures a run prints: rows per layer, quarantined rows, contacts and merges."""
+"""The figures a run prints: rows per layer, quarantined rows, rows left out after as_of,
+contacts and merges."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class RunSummary:
     as_of: str
     relations: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantine: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: staged rows the build did not count, per raw table: arrived (or happened) after as_of
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     contacts: int = 0
     identified_contacts: int = 0
     contacts_with_merged_duplicates: int = 0
@@ -30,9 +33,19 @@ class RunSummary:
     def quarantined_rows(self) -> int:
         return sum(sum(reasons.values()) for reasons in self.quarantine.values())
 
+    @property
+    def left_out_rows(self) -> int:
+        return sum(sum(counts.values()) for counts in self.left_out.values())
+
     def to_json(self) -> str:
         return json.dumps(
-            {**asdict(self), "quarantined_rows": self.quarantined_rows}, indent=2, sort_keys=True
+            {
+                **asdict(self),
+                "quarantined_rows": self.quarantined_rows,
+                "left_out_rows": self.left_out_rows,
+            },
+            indent=2,
+            sort_keys=True,
         )
 
     def format_text(self) -> str:
@@ -48,6 +61,14 @@ class RunSummary:
         for table, reasons in sorted(self.quarantine.items()):
             detail = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
             lines.append(f"  {table:<16} {detail}")
+        lines.append("")
+        lines.append(f"left out as of {self.as_of}: {self.left_out_rows:,} staged rows")
+        for table, counts in sorted(self.left_out.items()):
+            if sum(counts.values()):
+                lines.append(
+                    f"  {table:<16} arrived after it {counts['arrived_after_as_of']:,}, "
+                    f"happened after it {counts['happened_after_as_of']:,}"
+                )
         lines.append("")
         lines.append(
             f"contacts: {self.contacts:,} ({self.identified_contacts:,} identified, "
@@ -90,6 +111,15 @@ def collect(warehouse: Warehouse, *, as_of: str) -> RunSummary:
         "select source_table, quarantine_reason, count(*) from marts.quarantine group by 1, 2"
     ):
         summary.quarantine.setdefault(table, {})[reason] = int(count)
+
+    for table, arrived, happened in warehouse.query(
+        "select source_table, rows_arrived_after_as_of, rows_happened_after_as_of "
+        "from marts.report_arrivals"
+    ):
+        summary.left_out[table] = {
+            "arrived_after_as_of": int(arrived),
+            "happened_after_as_of": int(happened),
+        }
 
     contacts, identified, merged = warehouse.query(
         "select count(*), "

@@ -48,6 +48,92 @@ def test_every_event_known_by_as_of_reaches_the_unified_model(generated_warehous
     assert late >= 0
 
 
+def test_planted_unmapped_event_names_flow_through_and_are_reported(generated_warehouse):
+    as_of = "timestamp '2026-06-30 00:00:00'"
+    kept = generated_warehouse.manifest["kept_rows"]
+    for table, model in (
+        ("tracks", "stg_segment__tracks"),
+        ("email_events", "stg_esp__email_events"),
+    ):
+        staged, known = generated_warehouse.query(
+            f"""
+            select count(*), sum(case when received_at <= {as_of} then 1 else 0 end)
+            from staging.{model} where is_unmapped_event
+            """
+        )[0]
+        assert staged == kept[table]["unmapped_event"] > 0, table
+        reported = generated_warehouse.scalar(
+            f"select sum(events) from marts.report_unmapped_events where source_table = '{table}'"
+        )
+        assert reported == known, table
+    names = {
+        row[0]
+        for row in generated_warehouse.query("select event_name from marts.report_unmapped_events")
+    }
+    # the names the generator plants ("Test Event 123", "__heartbeat", "opened?", ...), normalized
+    planted = {"xyz_debug", "test_event_123", "heartbeat", "tmp_qa_click"}
+    planted |= {"bounced_twice", "test_event", "opened?", "group_resubscribe_v0"}
+    assert names <= planted and len(names) >= 4
+    assert (
+        generated_warehouse.scalar(
+            "select count(*) from marts.contact_score_signals "
+            "where signal in (select event_name from marts.report_unmapped_events)"
+        )
+        == 0
+    )
+
+
+def test_rows_left_out_after_as_of_are_reported_and_summarized(generated_warehouse):
+    """report_arrivals counts, per stream, the staged rows the build left out; the ESP events
+    the generator dated in 2099 are kept (taken as received when they happen) and left out."""
+    as_of = "timestamp '2026-06-30 00:00:00'"
+    report = {
+        row[0]: row[1:]
+        for row in generated_warehouse.query(
+            "select source_table, rows_staged, rows_counted, rows_arrived_after_as_of, "
+            "rows_happened_after_as_of from marts.report_arrivals"
+        )
+    }
+    models = {
+        "pages": "stg_segment__pages",
+        "tracks": "stg_segment__tracks",
+        "identifies": "stg_segment__identifies",
+        "email_events": "stg_esp__email_events",
+    }
+    assert set(report) == set(models)
+    for table, model in models.items():
+        expected = generated_warehouse.query(
+            f"""
+            select
+                count(*),
+                sum(case when occurred_at <= {as_of} and received_at <= {as_of} then 1 else 0 end),
+                sum(case when occurred_at <= {as_of} and received_at > {as_of} then 1 else 0 end),
+                sum(case when occurred_at > {as_of} then 1 else 0 end)
+            from staging.{model}
+            """
+        )[0]
+        assert report[table] == expected, table
+    dated_ahead = generated_warehouse.manifest["kept_rows"]["email_events"]["dated_after_as_of"]
+    assert report["email_events"][3] == dated_ahead > 0
+    assert report["pages"][2] + report["tracks"][2] > 0  # late arrivals exist in demo data
+
+    from audience.summary import collect
+    from audience.warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(generated_warehouse.path)
+    try:
+        summary = collect(warehouse, as_of="2026-06-30 00:00:00")
+    finally:
+        warehouse.close()
+    assert summary.left_out == {
+        table: {"arrived_after_as_of": counts[2], "happened_after_as_of": counts[3]}
+        for table, counts in report.items()
+    }
+    text = summary.format_text()
+    assert f"left out as of 2026-06-30 00:00:00: {summary.left_out_rows:,} staged rows" in text
+    assert f"happened after it {dated_ahead:,}" in text
+
+
 @pytest.fixture(scope="module")
 def truth_resolution(generated_warehouse):
     """Each ground-truth identifier with the contact the warehouse gave it."""
@@ -108,3 +194,43 @@ def test_contacts_report_their_merged_duplicates(generated_warehouse):
     assert contacts == generated_warehouse.scalar(
         "select count(distinct contact_key) from marts.identity_map"
     )
+
+
+def test_email_suppression_follows_what_the_esp_says(generated_warehouse):
+    """Hard bounces, unsubscribes and complaints close the channel; the demo's single soft
+    bounces and blocks do not; every suppressed contact has the events behind its reason."""
+    reasons = dict(
+        generated_warehouse.query(
+            "select email_suppression_reason, count(*) from marts.contacts "
+            "where is_email_suppressed group by 1"
+        )
+    )
+    assert reasons.get("hard_bounce", 0) > 0 and reasons.get("unsubscribed", 0) > 0
+    assert set(reasons) <= {
+        "spam_complaint",
+        "unsubscribed",
+        "hard_bounce",
+        "dropped_spam_reporting_address",
+        "dropped_unsubscribed_address",
+        "dropped_bounced_address",
+        "repeated_soft_bounces",
+    }
+    soft_but_open = generated_warehouse.scalar(
+        """
+        select count(distinct events.contact_key)
+        from intermediate.int_email_suppression_events as events
+        inner join marts.contacts on events.contact_key = contacts.contact_key
+        where events.bounce_type in ('soft', 'block') and not contacts.is_email_suppressed
+        """
+    )
+    assert soft_but_open > 0
+    mismatched = generated_warehouse.scalar(
+        """
+        select count(*)
+        from marts.contacts as c
+        full outer join intermediate.int_contact_email_suppression as s
+            on c.contact_key = s.contact_key
+        where c.email_suppression_reason is distinct from s.email_suppression_reason
+        """
+    )
+    assert mismatched == 0

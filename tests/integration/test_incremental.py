@@ -47,6 +47,8 @@ COMPARED = {
     "intermediate.int_device_visits": [],
     "intermediate.int_email_deliveries": [],
     "intermediate.int_contact_features": [],
+    "intermediate.int_email_suppression_events": [],
+    "intermediate.int_contact_email_suppression": [],
     "intermediate.int_contact_scores": [],
     # the build that wrote the row (dbt's invocation id)
     "marts.contacts": ["build_id"],

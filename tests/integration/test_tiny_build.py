@@ -27,16 +27,42 @@ def test_every_bad_row_is_in_quarantine_with_its_reason(tiny_warehouse):
         ("crm_contacts", None, "missing_id", 6),
         ("email_events", "e4", "duplicate_id", 5),
         ("email_events", "e5", "missing_email", 6),
-        ("email_events", "e6", "unknown_event", 7),
         ("identifies", "i7", "malformed_json", 7),
         ("pages", "p3", "duplicate_id", 4),
         ("pages", None, "missing_id", 8),
         ("pages", "p8", "missing_identity", 9),
         ("pages", "p9", "invalid_timestamp", 10),
         ("pages", "p10", "future_timestamp", 11),
-        ("tracks", "t4", "unknown_event", 4),
         ("tracks", "t5", "malformed_json", 5),
     ]
+
+
+def test_event_names_the_map_does_not_know_flow_through_unmapped(tiny_warehouse):
+    """xyz_debug (tracks) and bounced_twice (ESP) are in no seed: they are staged under their
+    normalized names, score nothing, and report_unmapped_events lists them."""
+    staged = tiny_warehouse.query(
+        "select track_id, event_name, is_unmapped_event from staging.stg_segment__tracks "
+        "where track_id in ('t3', 't4') order by track_id"
+    )
+    assert staged == [("t3", "Order Completed", False), ("t4", "xyz_debug", True)]
+    report = tiny_warehouse.query(
+        "select source_table, event_name, map_event_source, events, contacts, "
+        "cast(first_seen_at as varchar), cast(last_seen_at as varchar) "
+        "from marts.report_unmapped_events order by source_table"
+    )
+    assert [row[:5] for row in report] == [
+        ("email_events", "bounced_twice", "email", 1, 1),
+        ("tracks", "xyz_debug", "tracks", 1, 1),
+    ]
+    assert [row[5][:19] for row in report] == ["2026-06-05 08:00:00", "2026-06-15 12:01:00"]
+    john = contact_of(tiny_warehouse, "user_id", "u2")
+    assert (
+        tiny_warehouse.scalar(
+            "select count(*) from marts.contact_score_signals "
+            f"where contact_key = '{john}' and signal = 'xyz_debug'"
+        )
+        == 0
+    )
 
 
 def test_no_raw_row_is_lost(tiny_warehouse):

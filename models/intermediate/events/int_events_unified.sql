@@ -48,10 +48,22 @@ final as (
         -- event
         event_source,
         event_name,
-        -- activity a person chose to do: sends, deliveries and privacy-proxy opens are not
-        event_source <> 'email_events'
-        or (event_name = 'Email Opened' and not is_machine_open)
-        or event_name = 'Email Clicked' as is_meaningful_activity,
+        -- a name seeds/event_name_map.csv does not map (yet): kept under its normalized spelling
+        is_unmapped_event,
+        -- activity a person chose to do: an open (not a privacy proxy's) or a click of an
+        -- email, and any mapped web event but what an ESP reports about its sends (sent,
+        -- delivered, deferred, bounced, dropped, complaints and unsubscribes, which a
+        -- tracking source may relay too); an event nobody mapped yet says nothing
+        case
+            when is_unmapped_event then false
+            when event_name = 'Email Opened' then not is_machine_open
+            when event_name = 'Email Clicked' then true
+            when event_source = 'email_events' then false
+            when event_name in ('Email Processed', 'Email Delivered', 'Email Deferred') then false
+            when event_name in ('Email Bounced', 'Email Dropped') then false
+            when event_name in ('Email Marked as Spam', 'Email Unsubscribed', 'Email Resubscribed') then false
+            else true
+        end as is_meaningful_activity,
         is_machine_open,
         path,
         url,
@@ -64,6 +76,10 @@ final as (
         coupon,
         campaign_id,
         message_id,
+        -- what the ESP said about a bounce, an unsubscribe or a drop (stg_esp__email_events)
+        bounce_type,
+        unsubscribe_group_id,
+        drop_reason,
         session_id,
         engaged_seconds,
 

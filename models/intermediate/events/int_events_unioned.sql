@@ -7,7 +7,8 @@
 {#- Every behavioural event known by as_of (page views, tracked events, email events) in
     one shape, with the identifiers it carries: what identity resolution reads, and what
     int_events_unified gives a contact. A build as of a past instant counts no event that
-    happened, or reached the warehouse, after it. Incremental: a build replaces the days of
+    happened, or reached the warehouse, after it (its received_at, else when it happened:
+    macros/time/arrived_at.sql; report_arrivals counts what it left out). Incremental: a build replaces the days of
     its lookback window (macros/incremental/incremental_window.sql). -#}
 with
 
@@ -24,8 +25,9 @@ tracks as (
 ),
 
 email_events as (
+    -- received_at: when it happened (the webhook carries no arrival time)
     select * from {{ ref('stg_esp__email_events') }}
-    where {{ known_by_as_of('occurred_at') }}
+    where {{ known_by_as_of('occurred_at', 'received_at') }}
         and {{ in_incremental_window() }}
 ),
 
@@ -34,6 +36,7 @@ web_events as (
         {{ dbt.concat(["'page:'", 'page_view_id']) }} as event_id,
         'pages' as event_source,
         'Page Viewed' as event_name,
+        false as is_unmapped_event,
         anonymous_id,
         user_id,
         cast(null as {{ dbt.type_string() }}) as email,
@@ -49,6 +52,9 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
+        cast(null as {{ dbt.type_string() }}) as drop_reason,
         session_id,
         engaged_seconds,
         occurred_at,
@@ -59,6 +65,7 @@ web_events as (
         {{ dbt.concat(["'track:'", 'track_id']) }} as event_id,
         'tracks' as event_source,
         event_name,
+        is_unmapped_event,
         anonymous_id,
         user_id,
         cast(null as {{ dbt.type_string() }}) as email,
@@ -74,6 +81,9 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         cast(null as {{ dbt.type_string() }}) as message_id,
         false as is_machine_open,
+        cast(null as {{ dbt.type_string() }}) as bounce_type,
+        cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
+        cast(null as {{ dbt.type_string() }}) as drop_reason,
         session_id,
         cast(null as {{ type_double() }}) as engaged_seconds,
         occurred_at,
@@ -86,6 +96,7 @@ email_events_unioned as (
         {{ dbt.concat(["'email:'", 'email_events.email_event_id']) }} as event_id,
         'email_events' as event_source,
         email_events.event_name,
+        email_events.is_unmapped_event,
         cast(null as {{ dbt.type_string() }}) as anonymous_id,
         cast(null as {{ dbt.type_string() }}) as user_id,
         email_events.email,
@@ -101,6 +112,9 @@ email_events_unioned as (
         email_events.campaign_id,
         email_events.message_id,
         email_events.is_machine_open,
+        email_events.bounce_type,
+        email_events.unsubscribe_group_id,
+        email_events.drop_reason,
         cast(null as {{ dbt.type_string() }}) as session_id,
         cast(null as {{ type_double() }}) as engaged_seconds,
         email_events.occurred_at,

@@ -1,6 +1,6 @@
 {#- One row per contact with the behavioural features scores and segments share: activity
-    counts over rolling windows of as_of, email streaks, suppression, conversions and the
-    return-visit pattern of the latest visit. -#}
+    counts over rolling windows of as_of, email streaks, suppression (email events and CRM
+    opt-outs), conversions and the return-visit pattern of the latest visit. -#}
 with
 
 contacts as (
@@ -26,6 +26,20 @@ visits as (
     select * from {{ ref('int_contact_visits') }}
 ),
 
+crm_opt_outs as (
+    -- a person who opted out of email on any of their CRM records (merged ones too)
+    select distinct identity_map.contact_key
+    from {{ ref('stg_crm__contacts') }} as crm_contacts
+    inner join {{ ref('identity_map') }} as identity_map
+        on identity_map.identifier_type = 'crm_contact_id'
+            and crm_contacts.crm_contact_id = identity_map.identifier
+    where crm_contacts.email_opt_out and {{ known_by_as_of('crm_contacts.created_at') }}
+),
+
+suppression as (
+    select * from {{ ref('int_contact_email_suppression') }}
+),
+
 activity as (
     select
         contact_key,
@@ -37,9 +51,6 @@ activity as (
         {{ signal_count('page_category', var('features__decision_page_categories'), 14) }} as decision_page_views_14d,
         {{ signal_count('event', var('features__conversion_events')) }} as conversions,
         {{ signal_count('event', ['Order Completed']) }} as orders,
-        {{ signal_count('event', ['Email Unsubscribed']) }} as unsubscribes,
-        {{ signal_count('event', ['Email Bounced', 'Email Dropped']) }} as bounces,
-        {{ signal_count('event', ['Email Marked as Spam']) }} as spam_reports,
         max(case when is_meaningful_activity then last_at end) as last_activity_at,
         max(case when signal_type = 'page_category' then last_at end) as last_visit_at
     from daily
@@ -112,11 +123,12 @@ final as (
         coalesce(email.recent_opened_deliveries, 0) as recent_email_opened_deliveries,
         coalesce(email.consecutive_opens, 0) as consecutive_email_opens,
         coalesce(email.consecutive_ignored, 0) as consecutive_emails_ignored,
-        case
-            when coalesce(activity.spam_reports, 0) > 0 then 'spam_complaint'
-            when coalesce(activity.unsubscribes, 0) > 0 then 'unsubscribed'
-            when coalesce(activity.bounces, 0) > 0 then 'bounced'
-        end as email_suppression_reason,
+        -- why the email channel is closed, null when open: what the ESP said
+        -- (int_contact_email_suppression), else an opt-out in the CRM
+        coalesce(
+            suppression.email_suppression_reason,
+            case when crm_opt_outs.contact_key is not null then 'crm_opt_out' end
+        ) as email_suppression_reason,
 
         -- timestamps
         activity.last_activity_at,
@@ -125,6 +137,8 @@ final as (
     left join activity on contacts.contact_key = activity.contact_key
     left join email on contacts.contact_key = email.contact_key
     left join latest_visit on contacts.contact_key = latest_visit.contact_key
+    left join crm_opt_outs on contacts.contact_key = crm_opt_outs.contact_key
+    left join suppression on contacts.contact_key = suppression.contact_key
 )
 
 select * from final

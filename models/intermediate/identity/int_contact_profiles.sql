@@ -35,7 +35,8 @@ identifiers as (
 ),
 
 crm_ranked as (
-    -- the most recently updated CRM record speaks for a contact with several
+    -- the most recently updated CRM record speaks for a contact with several; a record
+    -- merged into another only when its survivor is not there
     select
         identity_map.contact_key,
         crm_contacts.crm_contact_id,
@@ -48,7 +49,10 @@ crm_ranked as (
         crm_contacts.firmographics_verified_at,
         row_number() over (
             partition by identity_map.contact_key
-            order by crm_contacts.updated_at desc, crm_contacts.crm_contact_id asc
+            order by
+                case when crm_contacts.merged_into_contact_id is null then 0 else 1 end,
+                crm_contacts.updated_at desc,
+                crm_contacts.crm_contact_id asc
         ) as crm_rank
     from crm_contacts
     inner join identity_map

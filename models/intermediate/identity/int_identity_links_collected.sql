@@ -104,6 +104,19 @@ evidence as (
         'created_at',
     ) }}
     union all
+    -- a CRM record merged into another (a merge, or a lead converted into a contact) is the
+    -- same person as its survivor, since the record last changed
+    {{ link_evidence(
+        'crm_merge',
+        'crm_contacts',
+        "'crm_contact_id'",
+        'crm_contact_id',
+        "'crm_contact_id'",
+        'merged_into_contact_id',
+        'updated_at',
+        known_by_as_of('updated_at'),
+    ) }}
+    union all
     {{ link_evidence(
         'email_normalization',
         'email_variants',

@@ -14,6 +14,7 @@ final as (
         email,
         -- an address was given but is not well formed: the contact stays, without it
         {{ is_rejected_email('raw_email') }} as has_rejected_email,
+        merged_into_contact_id,
 
         -- person
         first_name,
@@ -21,10 +22,14 @@ final as (
         job_title,
         persona,
         lifecycle_stage,
+        company_name,
 
-        -- timestamps
+        -- consent
+        coalesce(email_opt_out, false) as email_opt_out,
+
+        -- timestamps: a record without its update time was last known as created
         created_at,
-        updated_at,
+        coalesce(updated_at, created_at) as updated_at,
         firmographics_verified_at
     from contacts
 )

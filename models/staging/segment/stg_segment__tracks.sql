@@ -15,6 +15,7 @@ final as (
         -- event
         event_name,
         raw_event_name,
+        is_unmapped_event,
         properties,
         {{ json_extract_text('properties', 'category') }} as product_category,
         {{ json_extract_text('properties', 'product_id') }} as product_id,
@@ -26,8 +27,8 @@ final as (
 
         -- timestamps
         occurred_at,
-        -- without a received_at, the moment it happened (never the load time: see DESIGN)
-        coalesce(received_at, occurred_at) as received_at
+        -- without a received_at, the moment it happened (never the load time: arrived_at)
+        {{ arrived_at('received_at', 'occurred_at') }} as received_at
     from tracks
 )
 

@@ -12,14 +12,16 @@ parsed as (
         -- firmographics
         {{ clean_text('name') }} as company_name,
         lower({{ clean_text('domain') }}) as domain,
-        lower({{ clean_text('industry') }}) as industry,
-        {{ safe_cast_number('employee_count', dbt.type_bigint()) }} as employee_count,
+        -- one spelling of a label: 'Financial Services' and 'financial_services' alike
+        replace(lower({{ clean_text('industry') }}), ' ', '_') as industry,
+        {{ safe_cast_whole_number('employee_count') }} as employee_count,
         {{ safe_cast_number('annual_revenue') }} as annual_revenue,
         upper({{ clean_text('country') }}) as country,
         coalesce({{ parse_boolean('is_target_account') }}, false) as is_target_account,
 
-        -- timestamps
+        -- timestamps: updated_at is optional, but a value given must parse
         {{ safe_cast_timestamp('updated_at') }} as updated_at,
+        {{ clean_text('updated_at') }} is not null as has_updated_at,
 
         -- lineage
         {{ lineage_columns('updated_at') }}
@@ -31,10 +33,10 @@ validated as (
         'parsed',
         [
             ['company_id is null', 'missing_id'],
-            ['updated_at is null', 'invalid_timestamp'],
+            ['has_updated_at and updated_at is null', 'invalid_timestamp'],
         ],
         'company_id',
-        'updated_at desc, _loaded_at desc, _source_file, _source_row_number',
+        'case when updated_at is null then 1 else 0 end, updated_at desc, _loaded_at desc, _source_file, _source_row_number',
     ) }}
 )
 

@@ -19,11 +19,18 @@ parsed as (
         {{ clean_text('source.campaign_id') }} as campaign_id,
         {{ clean_text('source.message_id') }} as message_id,
 
-        -- event
+        -- event: the canonical email event its name maps to; a name the map does not know
+        -- flows through under its normalized spelling, flagged unmapped, until mapped
         lower(trim(source.event)) as raw_event_name,
-        event_names.canonical_event as event_name,
+        coalesce(event_names.canonical_event, {{ normalize_event_name('source.event') }}) as event_name,
+        event_names.canonical_event is null as is_unmapped_event,
         {{ clean_text('source.url') }} as url,
         coalesce({{ parse_boolean('source.machine_open') }}, false) as is_machine_open,
+
+        -- what the ESP says about a bounce, an unsubscribe or a drop, as it says it
+        {{ clean_text('source.bounce_type') }} as raw_bounce_type,
+        {{ clean_text('source.unsubscribe_group_id') }} as unsubscribe_group_id,
+        {{ clean_text('source.reason') }} as reason,
 
         -- timestamps
         {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
@@ -32,7 +39,7 @@ parsed as (
         {{ lineage_columns('source.timestamp') }}
     from source
     left join event_names
-        on lower(trim(source.event)) = event_names.raw_name
+        on {{ normalize_event_name('source.event') }} = event_names.raw_name
 ),
 
 validated as (
@@ -43,11 +50,10 @@ validated as (
             [is_missing_identifier('raw_email'), 'missing_email'],
             ['email is null', 'invalid_email'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', '_loaded_at'), 'future_timestamp'],
-            ['event_name is null', 'unknown_event'],
+            ['event_name is null', 'missing_event'],
         ],
         'email_event_id',
-        '_loaded_at, _source_file, _source_row_number',
+        'occurred_at, _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('email_event_id'),
     ) }}
 )

@@ -30,11 +30,11 @@ validated as (
             ['identify_id is null', 'missing_id'],
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+            [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
             ['traits is not null and not ' ~ is_valid_json('traits'), 'malformed_json'],
         ],
         'identify_id',
-        'received_at, _loaded_at, _source_file, _source_row_number',
+        arrived_at('received_at', 'occurred_at') ~ ', _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('identify_id'),
     ) }}
 )

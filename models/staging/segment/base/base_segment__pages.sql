@@ -78,11 +78,11 @@ validated as (
             ['page_view_id is null', 'missing_id'],
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
+            [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
             ['raw_engaged_seconds is not null and not coalesce(engaged_seconds >= 0, false)', 'invalid_number'],
         ],
         'page_view_id',
-        'received_at, _loaded_at, _source_file, _source_row_number',
+        arrived_at('received_at', 'occurred_at') ~ ', _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('page_view_id'),
     ) }}
 )

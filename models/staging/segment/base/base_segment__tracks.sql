@@ -17,9 +17,11 @@ parsed as (
         {{ clean_text('source.anonymous_id') }} as anonymous_id,
         {{ clean_text('source.user_id') }} as user_id,
 
-        -- event
+        -- event: the canonical action its name maps to; a name the map does not know flows
+        -- through under its normalized spelling, flagged unmapped (and scored 0) until mapped
         {{ clean_text('source.event') }} as raw_event_name,
-        event_names.canonical_event as event_name,
+        coalesce(event_names.canonical_event, {{ normalize_event_name('source.event') }}) as event_name,
+        event_names.canonical_event is null as is_unmapped_event,
         {{ clean_text('source.properties') }} as properties,
         {{ clean_text('source.session_id') }} as session_id,
 
@@ -31,7 +33,7 @@ parsed as (
         {{ lineage_columns('source.timestamp') }}
     from source
     left join event_names
-        on lower(trim(source.event)) = event_names.raw_name
+        on {{ normalize_event_name('source.event') }} = event_names.raw_name
 ),
 
 validated as (
@@ -41,12 +43,12 @@ validated as (
             ['track_id is null', 'missing_id'],
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
-            [is_future_timestamp('occurred_at', 'coalesce(received_at, _loaded_at)'), 'future_timestamp'],
-            ['event_name is null', 'unknown_event'],
+            [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
+            ['event_name is null', 'missing_event'],
             ['properties is not null and not ' ~ is_valid_json('properties'), 'malformed_json'],
         ],
         'track_id',
-        'received_at, _loaded_at, _source_file, _source_row_number',
+        arrived_at('received_at', 'occurred_at') ~ ', _loaded_at, _source_file, _source_row_number',
         held_ids=held_good_ids('track_id'),
     ) }}
 )

@@ -1,0 +1,3 @@
+{{ config(enabled=adapter_enabled('rudderstack')) }}
+
+{{ cdp_pages('rudderstack') }}

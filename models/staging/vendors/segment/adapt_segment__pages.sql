@@ -1,0 +1,3 @@
+{{ config(enabled=adapter_enabled('segment')) }}
+
+{{ cdp_pages('segment_warehouse') }}

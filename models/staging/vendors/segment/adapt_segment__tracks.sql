@@ -1,0 +1,3 @@
+{{ config(enabled=adapter_enabled('segment')) }}
+
+{{ cdp_tracks('segment_warehouse') }}
