@@ -32,3 +32,14 @@
         ], loaded_at=['load_tstamp']) }}
     ) as events
 {%- endmacro %}
+
+{# What tells a Snowplow row from another of its table, for vendor_row_number when Snowplow's
+   loader wrote the table (no file row): the event id, and for two rows of one event id their
+   collector and derived times. #}
+{% macro snowplow_row_key(relation) -%}
+    {{ dbt.concat([
+        "coalesce(" ~ relation ~ ".event_id, '')", "'|'",
+        "coalesce(" ~ relation ~ ".collector_tstamp, '')", "'|'",
+        "coalesce(" ~ relation ~ ".derived_tstamp, '')",
+    ]) }}
+{%- endmacro %}

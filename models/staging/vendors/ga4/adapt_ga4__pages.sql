@@ -64,7 +64,7 @@ final as (
         events.session_id,
         cast(engaged_times.engaged_seconds as {{ dbt.type_string() }}) as engaged_seconds,
         events._source_file,
-        events._source_row_number,
+        {{ vendor_row_number('events.event_id') }} as _source_row_number,
         events._loaded_at
     from events
     left join engaged_times

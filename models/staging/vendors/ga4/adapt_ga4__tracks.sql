@@ -19,7 +19,7 @@ final as (
         {{ json_array_params_object('event_params') }} as properties,
         session_id,
         _source_file,
-        _source_row_number,
+        {{ vendor_row_number('event_id') }} as _source_row_number,
         _loaded_at
     from events
     where coalesce(event_name, '') <> 'page_view'
