@@ -36,10 +36,11 @@
 {# What tells a Snowplow row from another of its table, for vendor_row_number when Snowplow's
    loader wrote the table (no file row): the event id, and for two rows of one event id their
    collector and derived times. #}
-{% macro snowplow_row_key(relation) -%}
+{% macro snowplow_row_key(relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
     {{ dbt.concat([
-        "coalesce(" ~ relation ~ ".event_id, '')", "'|'",
-        "coalesce(" ~ relation ~ ".collector_tstamp, '')", "'|'",
-        "coalesce(" ~ relation ~ ".derived_tstamp, '')",
+        "coalesce(" ~ prefix ~ "event_id, '')", "'|'",
+        "coalesce(" ~ prefix ~ "collector_tstamp, '')", "'|'",
+        "coalesce(" ~ prefix ~ "derived_tstamp, '')",
     ]) }}
 {%- endmacro %}
