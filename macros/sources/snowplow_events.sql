@@ -32,15 +32,3 @@
         ], loaded_at=['load_tstamp']) }}
     ) as events
 {%- endmacro %}
-
-{# What tells a Snowplow row from another of its table, for vendor_row_number when Snowplow's
-   loader wrote the table (no file row): the event id, and for two rows of one event id their
-   collector and derived times. #}
-{% macro snowplow_row_key(relation=none) -%}
-    {%- set prefix = relation ~ '.' if relation else '' -%}
-    {{ dbt.concat([
-        "coalesce(" ~ prefix ~ "event_id, '')", "'|'",
-        "coalesce(" ~ prefix ~ "collector_tstamp, '')", "'|'",
-        "coalesce(" ~ prefix ~ "derived_tstamp, '')",
-    ]) }}
-{%- endmacro %}

@@ -59,7 +59,9 @@ final as (
                 then cast(coalesce(engaged_times.engaged_seconds, 0) as {{ dbt.type_string() }})
         end as engaged_seconds,
         page_views._source_file,
-        {{ vendor_row_number(snowplow_row_key('page_views')) }} as _source_row_number,
+        {{ vendor_row_number(
+            'page_views.event_id, page_views.collector_tstamp, page_views.derived_tstamp'
+        ) }} as _source_row_number,
         page_views._loaded_at
     from page_views
     left join engaged_times
