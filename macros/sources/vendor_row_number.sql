@@ -11,16 +11,17 @@
    then `order_by`), for an adapter that makes more than one contract row of one vendor row
    (a HubSpot status change of several subscriptions). #}
 {% macro vendor_row_number(order_by, renumber=false) -%}
-    {#- order_by: one or more columns, comma-separated; hashed together -#}
+    {#- order_by: an expression, or a list of them (hashed together) -#}
+    {%- set keys = [order_by] if order_by is string else order_by -%}
     {%- set parts = [] -%}
-    {%- for key in order_by.split(',') -%}
+    {%- for key in keys -%}
         {%- do parts.append("coalesce(cast(" ~ key | trim ~ " as " ~ dbt.type_string() ~ "), '')") -%}
         {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
     {%- endfor -%}
     {%- set numbered -%}
         row_number() over (
             partition by _source_file
-            order by {% if renumber %}_source_row_number, {% endif %}_loaded_at, {{ dbt.hash(dbt.concat(parts)) }}, {{ order_by }}
+            order by {% if renumber %}_source_row_number, {% endif %}_loaded_at, {{ dbt.hash(dbt.concat(parts)) }}, {{ keys | join(', ') }}
         )
     {%- endset -%}
     {%- if renumber -%}

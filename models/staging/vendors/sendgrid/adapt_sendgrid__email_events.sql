@@ -56,6 +56,6 @@ select
     unsubscribe_group_id,
     reason,
     _source_file,
-    {{ vendor_row_number('event_id, timestamp, email, event') }} as _source_row_number,
+    {{ vendor_row_number(['event_id', 'timestamp', 'email', 'event']) }} as _source_row_number,
     _loaded_at
 from mapped
