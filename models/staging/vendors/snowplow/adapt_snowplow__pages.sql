@@ -60,7 +60,7 @@ final as (
         end as engaged_seconds,
         page_views._source_file,
         {{ vendor_row_number(
-            'page_views.event_id, page_views.collector_tstamp, page_views.derived_tstamp'
+            ['page_views.event_id', 'page_views.collector_tstamp', 'page_views.derived_tstamp']
         ) }} as _source_row_number,
         page_views._loaded_at
     from page_views

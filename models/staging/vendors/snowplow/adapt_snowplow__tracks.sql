@@ -29,7 +29,7 @@ final as (
         ]) }} as properties,
         domain_sessionid as session_id,
         _source_file,
-        {{ vendor_row_number('event_id, collector_tstamp, derived_tstamp') }} as _source_row_number,
+        {{ vendor_row_number(['event_id', 'collector_tstamp', 'derived_tstamp']) }} as _source_row_number,
         _loaded_at
     from events
     where coalesce(kind, '') not in ('page_view', 'page_ping')
