@@ -7,9 +7,16 @@
    the project altogether. Add a new adapter here. #}
 {% macro source_adapters(table) -%}
     {%- set adapters = {
-        'pages': ['adapt_segment__pages', 'adapt_rudderstack__pages'],
+        'pages': [
+            'adapt_segment__pages',
+            'adapt_rudderstack__pages',
+            'adapt_snowplow__pages',
+            'adapt_ga4__pages',
+        ],
         'tracks': [
             'adapt_transactions__tracks',
+            'adapt_snowplow__tracks',
+            'adapt_ga4__tracks',
             'adapt_segment__tracks',
             'adapt_rudderstack__tracks',
             'adapt_klaviyo__tracks',

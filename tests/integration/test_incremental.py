@@ -44,6 +44,7 @@ COMPARED = {
     "intermediate.int_events_unified": [],
     "intermediate.int_contact_activity_daily": [],
     "intermediate.int_contact_visits": [],
+    "intermediate.int_device_visits": [],
     "intermediate.int_email_deliveries": [],
     "intermediate.int_contact_features": [],
     "intermediate.int_email_suppression_events": [],

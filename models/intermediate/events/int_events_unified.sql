@@ -80,6 +80,8 @@ final as (
         bounce_type,
         unsubscribe_group_id,
         drop_reason,
+        session_id,
+        engaged_seconds,
 
         -- timestamps
         occurred_at,

@@ -55,6 +55,8 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as bounce_type,
         cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
         cast(null as {{ dbt.type_string() }}) as drop_reason,
+        session_id,
+        engaged_seconds,
         occurred_at,
         received_at
     from pages
@@ -82,6 +84,8 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as bounce_type,
         cast(null as {{ dbt.type_string() }}) as unsubscribe_group_id,
         cast(null as {{ dbt.type_string() }}) as drop_reason,
+        session_id,
+        cast(null as {{ type_double() }}) as engaged_seconds,
         occurred_at,
         received_at
     from tracks
@@ -111,6 +115,8 @@ email_events_unioned as (
         email_events.bounce_type,
         email_events.unsubscribe_group_id,
         email_events.drop_reason,
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        cast(null as {{ type_double() }}) as engaged_seconds,
         email_events.occurred_at,
         email_events.received_at
     from email_events

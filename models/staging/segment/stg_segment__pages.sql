@@ -22,6 +22,10 @@ final as (
         page_category,
         funnel_stage,
 
+        -- session
+        session_id,
+        engaged_seconds,
+
         -- timestamps
         occurred_at,
         -- without a received_at, the moment it happened (never the load time: arrived_at)

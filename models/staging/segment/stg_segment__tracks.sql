@@ -23,6 +23,7 @@ final as (
         {{ safe_cast_number(json_extract_text('properties', 'revenue')) }} as revenue,
         {{ safe_cast_number(json_extract_text('properties', 'discount')) }} as discount,
         {{ json_extract_text('properties', 'coupon') }} as coupon,
+        session_id,
 
         -- timestamps
         occurred_at,

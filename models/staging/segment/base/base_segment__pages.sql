@@ -24,6 +24,11 @@ parsed as (
         {{ clean_text('referrer') }} as referrer,
         {{ clean_text('context_user_agent') }} as user_agent,
 
+        -- session
+        {{ clean_text('session_id') }} as session_id,
+        {{ clean_text('engaged_seconds') }} as raw_engaged_seconds,
+        {{ safe_cast_number('engaged_seconds') }} as engaged_seconds,
+
         -- timestamps
         {{ safe_cast_timestamp('timestamp') }} as occurred_at,
         {{ safe_cast_timestamp('received_at') }} as received_at,
@@ -74,6 +79,7 @@ validated as (
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
             [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
+            ['raw_engaged_seconds is not null and not coalesce(engaged_seconds >= 0, false)', 'invalid_number'],
         ],
         'page_view_id',
         arrived_at('received_at', 'occurred_at') ~ ', _loaded_at, _source_file, _source_row_number',

@@ -23,6 +23,7 @@ parsed as (
         coalesce(event_names.canonical_event, {{ normalize_event_name('source.event') }}) as event_name,
         event_names.canonical_event is null as is_unmapped_event,
         {{ clean_text('source.properties') }} as properties,
+        {{ clean_text('source.session_id') }} as session_id,
 
         -- timestamps
         {{ safe_cast_timestamp('source.timestamp') }} as occurred_at,
