@@ -460,12 +460,17 @@ def breaker_trips(
 def check_safety(
     warehouse: Warehouse, config: DestinationConfig, changes: Sequence[Change], *, force: bool
 ) -> None:
-    """Refuse an empty export, and a run that removes or changes too much of an audience it
-    holds (the circuit breaker), unless forced."""
+    """Refuse an empty export that would withdraw what the destination holds, and a run that
+    removes or changes too much of an audience it holds (the circuit breaker), unless forced.
+    An empty export to a destination that holds nothing (a B2C purchase log has no email
+    audience yet) sends nothing and withdraws nothing: not refused."""
     if force:
         return
     exported = warehouse.query(f"select count(*) from ({_export_query(config)}) as export")[0][0]
-    if exported == 0:
+    holds = warehouse.query(
+        f"select count(*) from {STATE_SCHEMA}.delivered where destination = ?", (config.name,)
+    )[0][0]
+    if exported == 0 and holds:
         raise SyncRefused(
             f"{config.name}: export {config.model} is empty; refusing to withdraw everything "
             "(use --force if that is meant)"

@@ -359,6 +359,10 @@ def test_circuit_breaker_and_empty_export_refuse_unless_forced(warehouse, api, c
         con.execute("delete from marts.export_audience_members")
         with pytest.raises(SyncRefused, match="export export_audience_members is empty"):
             sync(con, "marketing_lists")
+        # a destination that holds nothing: an empty export withdraws nothing, so it goes
+        forget(con, "marketing_lists")
+        nothing = sync(con, "marketing_lists")
+        assert (nothing.added, nothing.removed) == (0, 0)
     finally:
         con.execute("delete from marts.export_audience_members")
         con.execute("insert into marts.export_audience_members select * from marts.export_saved")
