@@ -14,6 +14,7 @@ from warehouses import (
     GeneratedWarehouse,
     build_days,
     build_warehouse,
+    environment,
     postgres_database,
 )
 
@@ -63,3 +64,16 @@ def generated_history(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     root = tmp_path_factory.mktemp("generated_history")
     generate(root / "data", people=150, seed=9, as_of=datetime(2026, 6, 30))
     return build_days(root, folders=[root / "data"], days=GENERATED_DAYS)
+
+
+#: test modules that build vendor sources: their adapters are on; every other module builds
+#: contract-only warehouses with the adapters off (macros/sources/source_adapters.sql), which
+#: spares their views and tests in each build
+VENDOR_MODULES = ("vendor", "source", "cdp", "rudderstack")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def vendor_adapters(request: pytest.FixtureRequest) -> Iterator[None]:
+    on = any(part in request.module.__name__ for part in VENDOR_MODULES)
+    with environment(AUDIENCE_VENDOR_ADAPTERS="on" if on else "off"):
+        yield

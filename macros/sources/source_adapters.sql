@@ -50,7 +50,11 @@
     {{ return(enabled) }}
 {%- endmacro %}
 
-{# Whether a vendor's adapters are part of the project (var <vendor>__enabled, default true). #}
+{# Whether a vendor's adapters are part of the project: var <vendor>__enabled, default true
+   (environment variable AUDIENCE_VENDOR_ADAPTERS=off makes the default false: the test suite
+   builds contract-only warehouses that way, which saves the adapters' views and tests in
+   every build; the tests of the adapters turn them on). #}
 {% macro adapter_enabled(vendor) -%}
-    {{ return(var(vendor ~ '__enabled', true) in [true, 'true', 'True', 1]) }}
+    {%- set default = env_var('AUDIENCE_VENDOR_ADAPTERS', 'on') != 'off' -%}
+    {{ return(var(vendor ~ '__enabled', default) in [true, 'true', 'True', 1]) }}
 {%- endmacro %}
