@@ -15,6 +15,7 @@ import dagster as dg
 import pytest
 from warehouses import environment
 
+from audience.contract import RAW_TABLES
 from audience.devservers import ApiState, Server
 from audience.project import project_dir
 from audience.warehouse import DuckDBWarehouse
@@ -135,10 +136,12 @@ def test_the_daily_job_loads_checks_builds_and_syncs(daily):
 
 
 def test_a_failed_quality_gate_stops_the_build_and_the_syncs(definitions, landing, tmp_path):
-    # the tracking pipeline broke: no tracks file arrived, raw.tracks is empty
+    # the tracking pipeline broke: the tracks export came empty, raw.tracks is empty (a table
+    # never provided at all is not checked: a user may not have it)
     broken = tmp_path / "landing"
     shutil.copytree(landing, broken)
     next(broken.glob("tracks.*")).unlink()
+    (broken / "tracks.csv").write_text(",".join(RAW_TABLES["tracks"].columns) + "\n")
 
     result = run_daily(definitions, broken, tmp_path)
 
