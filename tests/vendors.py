@@ -100,6 +100,29 @@ def build_staging(built: BuiltWarehouse, extra_vars: dict[str, Any] | None = Non
         run_dbt(STAGING_BUILD, target=built.target, as_of=AS_OF, extra_vars=extra_vars)
 
 
+def land_fivetran_and_build(
+    target: str,
+    root: Path,
+    schema: str,
+    samples: Iterable[VendorTable],
+    database: str | None = None,
+    extra_vars: dict[str, Any] | None = None,
+) -> BuiltWarehouse:
+    """Land a vendor's sample tables as a connector writes them (typed, `_fivetran_synced`)
+    in `schema`, then build staging: the warehouse a vendor module's tests read."""
+    # named after the vendor, not the schema: DuckDB names its catalog after the file
+    path = root / f"{schema.removeprefix('raw_')}.duckdb" if target == "duckdb" else None
+    warehouse = connect(target, path, database)
+    try:
+        for sample in samples:
+            land_fivetran_csv(warehouse, schema, sample)
+    finally:
+        warehouse.close()
+    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
+    build_staging(built, extra_vars)
+    return built
+
+
 def counts(warehouse: BuiltWarehouse, sql: str) -> dict[Any, int]:
     """A `select key, count(*) ... group by key` as a dict."""
     return {row[0]: int(row[1]) for row in warehouse.query(sql)}

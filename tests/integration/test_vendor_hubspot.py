@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 from vendors import (
-    AS_OF,
     OWN_SIGNAL,
     SHARED_DATA,
     accounting,
     build_staging,
     by_event,
-    connect,
     counts,
     fivetran_tables,
-    land_fivetran_csv,
+    land_fivetran_and_build,
     snapshot,
 )
 from warehouses import BuiltWarehouse, postgres_database
@@ -33,16 +31,7 @@ BUILT = ("staging.landed__email_events", "staging.base_esp__email_events", "mart
 
 
 def land_and_build(target: str, root: Path, database: str | None = None) -> BuiltWarehouse:
-    path = root / "hubspot.duckdb" if target == "duckdb" else None
-    warehouse = connect(target, path, database)
-    try:
-        for sample in SAMPLES:
-            land_fivetran_csv(warehouse, "raw_hubspot", sample)
-    finally:
-        warehouse.close()
-    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
-    build_staging(built)
-    return built
+    return land_fivetran_and_build(target, root, "raw_hubspot", SAMPLES, database)
 
 
 @pytest.fixture(scope="module")

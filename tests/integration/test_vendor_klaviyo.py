@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 from vendors import (
-    AS_OF,
     OWN_SIGNAL,
     SHARED_DATA,
     accounting,
     build_staging,
     by_event,
-    connect,
     counts,
     fivetran_tables,
-    land_fivetran_csv,
+    land_fivetran_and_build,
     snapshot,
 )
 from warehouses import BuiltWarehouse, postgres_database
@@ -60,16 +58,7 @@ def metrics() -> Counter[str]:
 
 
 def land_and_build(target: str, root: Path, database: str | None = None) -> BuiltWarehouse:
-    path = root / "klaviyo.duckdb" if target == "duckdb" else None
-    warehouse = connect(target, path, database)
-    try:
-        for sample in SAMPLES:
-            land_fivetran_csv(warehouse, "raw_klaviyo", sample)
-    finally:
-        warehouse.close()
-    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
-    build_staging(built)
-    return built
+    return land_fivetran_and_build(target, root, "raw_klaviyo", SAMPLES, database)
 
 
 @pytest.fixture(scope="module")

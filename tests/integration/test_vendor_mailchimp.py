@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from vendors import (
-    AS_OF,
     SHARED_DATA,
     accounting,
     build_staging,
-    connect,
     counts,
     fivetran_tables,
-    land_fivetran_csv,
+    land_fivetran_and_build,
     snapshot,
 )
 from warehouses import BuiltWarehouse, postgres_database
@@ -29,16 +27,14 @@ BUILT = ("staging.landed__email_events", "staging.base_esp__email_events", "mart
 def land_and_build(
     target: str, root: Path, database: str | None = None, unsubscribe_is_global: bool = False
 ) -> BuiltWarehouse:
-    path = root / "mailchimp.duckdb" if target == "duckdb" else None
-    warehouse = connect(target, path, database)
-    try:
-        for sample in SAMPLES:
-            land_fivetran_csv(warehouse, "raw_mailchimp", sample)
-    finally:
-        warehouse.close()
-    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
-    build_staging(built, {"mailchimp__unsubscribe_is_global": unsubscribe_is_global})
-    return built
+    return land_fivetran_and_build(
+        target,
+        root,
+        "raw_mailchimp",
+        SAMPLES,
+        database,
+        {"mailchimp__unsubscribe_is_global": unsubscribe_is_global},
+    )
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 from vendors import (
-    AS_OF,
     SHARED_DATA,
     accounting,
     build_staging,
-    connect,
     counts,
     fivetran_tables,
-    land_fivetran_csv,
+    land_fivetran_and_build,
     snapshot,
 )
 from warehouses import BuiltWarehouse, postgres_database
@@ -38,16 +36,7 @@ BUILT = (
 
 
 def land_and_build(target: str, root: Path, database: str | None = None) -> BuiltWarehouse:
-    path = root / "marketo.duckdb" if target == "duckdb" else None
-    warehouse = connect(target, path, database)
-    try:
-        for sample in SAMPLES:
-            land_fivetran_csv(warehouse, "raw_marketo", sample)
-    finally:
-        warehouse.close()
-    built = BuiltWarehouse(target, root, AS_OF, path=path, database=database)
-    build_staging(built)
-    return built
+    return land_fivetran_and_build(target, root, "raw_marketo", SAMPLES, database)
 
 
 @pytest.fixture(scope="module")
