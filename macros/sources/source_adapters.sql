@@ -53,8 +53,10 @@
 {# Whether a vendor's adapters are part of the project: var <vendor>__enabled, default true
    (environment variable AUDIENCE_VENDOR_ADAPTERS=off makes the default false: the test suite
    builds contract-only warehouses that way, which saves the adapters' views and tests in
-   every build; the tests of the adapters turn them on). #}
+   every build; the tests of the adapters turn them on). The runner passes that variable on as
+   var vendor_adapters too: a change of vars makes dbt parse the project again, where a change
+   of an environment variable read in a macro would leave a stale partial parse. #}
 {% macro adapter_enabled(vendor) -%}
-    {%- set default = env_var('AUDIENCE_VENDOR_ADAPTERS', 'on') != 'off' -%}
+    {%- set default = var('vendor_adapters', env_var('AUDIENCE_VENDOR_ADAPTERS', 'on')) != 'off' -%}
     {{ return(var(vendor ~ '__enabled', default) in [true, 'true', 'True', 1]) }}
 {%- endmacro %}

@@ -42,7 +42,12 @@ def dbt_args(
     extra_vars: dict[str, Any] | None = None,
 ) -> list[str]:
     """The full argument list for one dbt command."""
-    variables: dict[str, Any] = {"as_of": as_of.strftime(AS_OF_FORMAT), **(extra_vars or {})}
+    variables: dict[str, Any] = {"as_of": as_of.strftime(AS_OF_FORMAT)}
+    # a var, not only the environment: dbt parses again when vars change (see adapter_enabled)
+    adapters = os.environ.get("AUDIENCE_VENDOR_ADAPTERS")
+    if adapters is not None:
+        variables["vendor_adapters"] = adapters
+    variables.update(extra_vars or {})
     root = str(project_dir())
     return [
         *command,

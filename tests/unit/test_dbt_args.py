@@ -31,8 +31,17 @@ def test_bad_as_of_is_an_error():
         parse_as_of("yesterday")
 
 
-def test_dbt_args_carry_target_and_vars():
+def test_dbt_args_carry_target_and_vars(monkeypatch):
+    monkeypatch.delenv("AUDIENCE_VENDOR_ADAPTERS", raising=False)
     args = dbt_args(["build", "-s", "contacts"], target="postgres", as_of=datetime(2026, 6, 30))
     assert args[:3] == ["build", "-s", "contacts"]
     assert args[args.index("--target") + 1] == "postgres"
     assert json.loads(args[args.index("--vars") + 1]) == {"as_of": "2026-06-30 00:00:00"}
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_the_vendor_adapters_setting_travels_as_a_var(monkeypatch, setting):
+    # a var, so that switching it makes dbt parse again instead of reusing a stale manifest
+    monkeypatch.setenv("AUDIENCE_VENDOR_ADAPTERS", setting)
+    args = dbt_args(["parse"], target="duckdb", as_of=datetime(2026, 6, 30))
+    assert json.loads(args[args.index("--vars") + 1])["vendor_adapters"] == setting
