@@ -19,6 +19,20 @@ from warehouses import (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel workers (`pytest -n`, see the Makefile) run dbt in-process side by side: each
+    gets its own dbt target and log folders, so no two write the same partial parse file,
+    manifest or log."""
+    import os
+
+    from audience.project import project_dir
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ["DBT_TARGET_PATH"] = str(project_dir() / "target" / "workers" / worker)
+        os.environ["DBT_LOG_PATH"] = str(project_dir() / "logs" / "workers" / worker)
+
+
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     with postgres_database() as name:
@@ -68,12 +82,13 @@ def generated_history(tmp_path_factory: pytest.TempPathFactory) -> tuple:
 
 #: test modules that build vendor sources: their adapters are on; every other module builds
 #: contract-only warehouses with the adapters off (macros/sources/source_adapters.sql), which
-#: spares their views and tests in each build
-VENDOR_MODULES = ("vendor", "source", "cdp", "rudderstack")
+#: spares their views and tests in each build; the catalog's lineage covers every source, so
+#: its module sees the adapters too
+ADAPTER_MODULES = ("vendor", "source", "cdp", "rudderstack", "catalog")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def vendor_adapters(request: pytest.FixtureRequest) -> Iterator[None]:
-    on = any(part in request.module.__name__ for part in VENDOR_MODULES)
+    on = any(part in request.module.__name__ for part in ADAPTER_MODULES)
     with environment(AUDIENCE_VENDOR_ADAPTERS="on" if on else "off"):
         yield

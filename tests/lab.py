@@ -28,7 +28,7 @@ from warehouses import (
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
-from audience.project import project_dir
+from audience.project import target_dir
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse
 
 #: models, seeds and snapshots; the data tests run in the other suites
@@ -189,7 +189,7 @@ def clean_replay(operations: list[Operation], lab: Lab) -> None:
 def build_order() -> list[str]:
     """The seeds, models and snapshots of the project in an order dbt may run them (each
     after its parents), by name: from the manifest of the last parse."""
-    manifest = json.loads((project_dir() / "target" / "manifest.json").read_text())
+    manifest = json.loads((target_dir() / "manifest.json").read_text())
     nodes = {
         unique_id: node
         for unique_id, node in manifest["nodes"].items()

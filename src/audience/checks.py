@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from audience.dbt import AS_OF_FORMAT, run_dbt
-from audience.project import output_dir, project_dir
+from audience.project import output_dir, project_dir, target_dir
 from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, connected
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def compile_batches(target: str, as_of: datetime) -> tuple[dict[str, str], Segme
         ["compile", "--quiet", "--select", "resource_type:analysis"], target=target, as_of=as_of
     )
     batches = {r.node.name: r.node.compiled_code for r in result.result.results}
-    manifest_path = project_dir() / "target" / "manifest.json"
+    manifest_path = target_dir() / "manifest.json"
     return batches, segment_catalog(json.loads(manifest_path.read_text()))
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from audience.dbt import run_dbt
-from audience.project import output_dir, project_dir
+from audience.project import output_dir, target_dir
 
 DOCS_DIR = "dbt_docs"
 #: dbt's artifact -> the name it gets in the docs folder
@@ -52,7 +52,7 @@ def generate_docs(target: str, as_of: datetime, out: Path | None = None) -> Docs
     (default `<output>/dbt_docs`)."""
     started = time.perf_counter()
     run_dbt(["docs", "generate", "--static", "--quiet"], target=target, as_of=as_of)
-    built = project_dir() / "target"
+    built = target_dir()
     catalog = json.loads((built / "catalog.json").read_text())
     errors = catalog.get("errors") or []
     if errors:

@@ -14,6 +14,17 @@ def project_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def target_dir() -> Path:
+    """Where dbt writes its artifacts (manifest, catalog, partial parse): DBT_TARGET_PATH
+    (relative to the project) when set, as dbt itself reads it, else target/. Concurrent
+    processes (parallel test workers) each set their own, so no two write the same files."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        return project_dir() / "target"
+    path = Path(configured)
+    return (path if path.is_absolute() else project_dir() / path).resolve()
+
+
 def duckdb_path() -> Path:
     """The DuckDB warehouse file: AUDIENCE_DUCKDB_PATH, else warehouse/audience.duckdb."""
     configured = os.environ.get("AUDIENCE_DUCKDB_PATH")
