@@ -1,7 +1,7 @@
 {# The reverse-ETL syncs' delivery state (schema sync_state): the one definition of its
    tables. The build runs it on PostgreSQL when sync roles are named (on-run-end,
    grant_reader_schema_usage), so a sync role needs no CREATE on the database; the syncs
-   (src/audience/syncs.py, ensure_state) render this file with plain Jinja and run only
+   (src/audience/syncs/state.py, ensure_state) render this file with plain Jinja and run only
    the statements whose objects are missing. Plain SQL only: no dbt functions here.
 
    delivered: what each destination last acknowledged, by record key

@@ -662,16 +662,16 @@ def test_an_unopenable_destination_is_a_failed_run_and_the_rest_go_on(warehouse,
 
 
 def test_an_unexpected_error_in_one_sync_is_its_failure_alone(warehouse, api, con, monkeypatch):
-    import audience.syncs as syncs
+    import audience.syncs.runs as runs  # where sync_destination looks the diff up
 
-    real_diff = syncs.diff
+    real_diff = runs.diff
 
     def broken_diff(warehouse, config):
         if config.name == "marketing_lists":
             raise RuntimeError("disk full")
         return real_diff(warehouse, config)
 
-    monkeypatch.setattr(syncs, "diff", broken_diff)
+    monkeypatch.setattr(runs, "diff", broken_diff)
     forget(con, "ad_audiences")
     lists, ads = run_syncs(con, ["marketing_lists", "ad_audiences"], as_of=AS_OF)
     assert lists.status == "failed"

@@ -1,0 +1,60 @@
+"""The marketing-lists API: one list per segment, batch add and remove."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from audience.syncs.changes import Change, Delivery
+from audience.syncs.config import DestinationConfig, SyncError
+from audience.syncs.destinations.http import _http_session
+from audience.syncs.state import StateReader
+
+
+class AudienceApi:
+    """Marketing-audience lists over HTTP JSON: one list per segment, batch add and remove.
+
+    POST {url}/lists/{list}/members/add|remove with {"members": [fields...]}; the answer
+    lists the members it refused: {"rejected": [{"email": ..., "reason": ...}]}. Mirror
+    semantics: only members this project added (its state) are ever removed.
+    """
+
+    def __init__(self, config: DestinationConfig) -> None:
+        url = config.env("url_env")
+        if not url:
+            raise SyncError(f"{config.name}: set {config.options.get('url_env')} to the API URL")
+        # a query string (`?api_key=...`) goes with every call, after the endpoint's path
+        parts = urlsplit(url)
+        self.url = urlunsplit(parts._replace(path=parts.path.rstrip("/"), query=""))
+        self.params = parse_qsl(parts.query, keep_blank_values=True)
+        self.session = _http_session(config.env("token_env"))
+
+    def send(self, changes: Sequence[Change]) -> Delivery:
+        action = "remove" if changes[0].op == "remove" else "add"
+        members = [c.fields for c in changes]
+        response = self.session.post(
+            f"{self.url}/lists/{changes[0].audience_key}/members/{action}",
+            json={"members": members},
+            params=self.params,
+            timeout=30,
+        )
+        if response.status_code >= 400:
+            raise SyncError(f"HTTP {response.status_code}: {response.text[:300]}")
+        refused = {
+            item["email"]: item.get("reason", "rejected")
+            for item in response.json().get("rejected", [])
+        }
+        delivery = Delivery()
+        for change in changes:
+            reason = refused.get(change.fields.get("email"))
+            if reason:
+                delivery.rejected[change.record_key] = reason
+            else:
+                delivery.acked.append(change.record_key)
+        return delivery
+
+    def finish(self, state: StateReader) -> None:
+        pass
+
+    def close(self) -> None:
+        self.session.close()
