@@ -10,17 +10,22 @@ when its export is empty, or when it would remove or change more than a configur
 of an audience (the circuit breaker), unless forced (the gates cannot be forced). A dry run prints
 the changes and sends nothing.
 
-Reliability: the state advances one acknowledged batch at a time, in a transaction. A
-destination that fails midway keeps what it acknowledged; the retry sends the rest and
-nothing twice. Records a destination rejects are kept with the reason in
-sync_state.rejections and stay pending, so the next run retries them. Every run is logged
-in sync_state.sync_runs: a `running` row when it starts, its outcome when it ends; a run
-that finds an earlier `running` row of its destination (a killed process) marks it
-`interrupted`. One destination failing or refused never stops the others (`run_syncs`).
+Reliability: the state advances as the destination acknowledges, in transactions. A
+destination that fails midway keeps what it acknowledged; the retry sends the rest. Keyed
+requests (the webhook's per record, the lists API's per batch) are recorded in flight before
+they go out and re-sent as they were, with the same Idempotency-Key, by the next run; ad
+files are named by the state only once renamed into place; the CRM skips an upsert whose
+values it already holds. So a record is delivered exactly once for destinations that honour
+Idempotency-Key (README, Syncs; audience.sync_faults proves it under injected faults).
+Records a destination rejects are kept with the reason in sync_state.rejections and stay
+pending, so the next run retries them. Every run is logged in sync_state.sync_runs: a
+`running` row when it starts, its outcome when it ends; a run that finds an earlier
+`running` row of its destination (a killed process) marks it `interrupted`. One
+destination failing or refused never stops the others (`run_syncs`).
 
 Delivery is plain code over two well-kept libraries: `requests` sessions with urllib3's
-`Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx) for the HTTP
-destinations, and psycopg2 for the CRM database. The batching and the state are in the
+`Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx; only for requests
+safe to repeat) for the HTTP destinations, and psycopg2 for the CRM database. The batching and the state are in the
 warehouse, where the change detection already is.
 
 The package: `config` (syncs.yml), `changes` (the diff), `state` (sync_state), `safety` (the

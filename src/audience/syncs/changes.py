@@ -26,6 +26,23 @@ class Change:
     audience_key: str
     payload_hash: str | None
     fields: dict[str, Any]  # destination field -> value (for a remove: as last delivered)
+    #: sent as the Idempotency-Key header by the destinations that key their requests; set
+    #: (and recorded in sync_state.in_flight) by the run before the request goes out
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file a file destination wrote and renamed to its final name: the state names it in
+    the same transaction that records its records as delivered."""
+
+    audience_key: str
+    platform: str
+    as_of: datetime
+    sequence: int
+    file_name: str
+    records: int
+    sha256: str
 
 
 @dataclass
@@ -34,9 +51,36 @@ class Delivery:
 
     acked: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
+    #: the files written for the acknowledged records (file destinations)
+    files: list[WrittenFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a destination may need to know of the run before it sends: the state (what it
+    holds), the build's as_of and the run."""
+
+    state: StateReader
+    as_of: datetime
+    run_id: str
 
 
 class Destination(Protocol):
+    """A destination kind. Besides these methods a kind may declare, as class attributes:
+
+    - `idempotency` = "record" (one key per record) or "batch" (one key per request): the run
+      gives each change its key and records it in flight before `send`, so a rerun after a
+      crash re-sends exactly that request with that key (the receiver answers a key it has
+      seen with its first answer, without processing it again);
+    - `acks_each_record` = True and a method `send_each(changes)` yielding `(change, None)`
+      for each record the destination took and `(change, reason)` for each it refused, as
+      they happen: the run records each one as delivered right after its answer, so a
+      failure midway re-sends nothing acknowledged;
+    - `whole_audiences` = True: the run hands it all changes of one audience at once (a
+      file holds the whole audience), and records the `Delivery.files` it wrote;
+    - a method `begin(context: RunContext)`, called once before the first send.
+    """
+
     def send(self, changes: Sequence[Change]) -> Delivery: ...
 
     def finish(self, state: StateReader) -> None: ...

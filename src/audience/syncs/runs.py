@@ -4,6 +4,8 @@ sync_state.sync_runs; one destination failing never stops the others."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 import os
 import time
@@ -22,7 +24,7 @@ from audience.checks import (
 from audience.dbt import AS_OF_FORMAT
 from audience.progress import SILENT, Reporter
 from audience.redaction import redact, redacting_logs
-from audience.syncs.changes import Change, Destination, diff
+from audience.syncs.changes import Change, Delivery, Destination, RunContext, diff
 from audience.syncs.config import (
     STATE_SCHEMA,
     DestinationConfig,
@@ -38,7 +40,10 @@ from audience.syncs.state import (
     StateReader,
     _now,
     advance_state,
+    clear_in_flight,
     ensure_state,
+    in_flight,
+    mark_in_flight,
     record_rejections,
 )
 from audience.warehouse import Warehouse
@@ -74,6 +79,9 @@ class SyncRun:
     retryable: bool = False
     #: earlier runs of this destination found `running` (killed) and marked interrupted
     interrupted: list[str] = field(default_factory=list)
+    #: records an earlier run left in flight (sent, answer never seen), re-sent with their
+    #: Idempotency-Key before the run's own changes
+    resumed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -99,6 +107,8 @@ class SyncRun:
         )
         if self.interrupted:
             text += f" (earlier run {', '.join(self.interrupted)} found interrupted)"
+        if self.resumed:
+            text += f" ({self.resumed} records left in flight re-sent with their keys)"
         return f"{text}: {self.message}" if self.message else text
 
 
@@ -279,28 +289,9 @@ def sync_destination(
         return run
 
     assert destination is not None
-    counters = {"add": "added", "change": "changed", "remove": "removed"}
     sending = progress.task("sync", config.name, total=len(changes), unit="records")
     try:
-        for batch in _batches(changes, config.batch_size):
-            delivery = destination.send(batch)
-            acked = set(delivery.acked)
-            done = [c for c in batch if c.record_key in acked]
-            advance_state(warehouse, config, run.run_id, done)
-            for change in done:
-                setattr(run, counters[change.op], getattr(run, counters[change.op]) + 1)
-            refused = {
-                c.record_key: (c.op, delivery.rejected[c.record_key])
-                for c in batch
-                if c.record_key in delivery.rejected
-            }
-            record_rejections(warehouse, config, run.run_id, refused)
-            run.failed += len(refused)
-            for key, (_, reason) in refused.items():
-                if len(run.rejections) < 5:
-                    run.rejections[key] = reason
-            sending.advance(len(batch))
-        destination.finish(StateReader(warehouse, config.name))
+        _deliver(warehouse, config, destination, run, changes, as_of=as_of, sending=sending)
     except Exception as exc:
         run.status, run.retryable = "failed", True
         run.message = (
@@ -329,6 +320,128 @@ def sync_destination(
     sending.done(count=run.sent, detail=run.status)
     _log_run(warehouse, run, started_at, secrets)
     return run
+
+
+_COUNTERS = {"add": "added", "change": "changed", "remove": "removed"}
+
+
+def record_idempotency_key(destination: str, record_key: str, payload_hash: str | None) -> str:
+    """The Idempotency-Key of one record's request: the same for the same record and payload
+    whichever run sends it (sha256 hex of destination, record key and payload fingerprint)."""
+    text = "\x1f".join((destination, record_key, payload_hash or ""))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def batch_idempotency_key(destination: str, run_id: str, batch: Sequence[Change]) -> str:
+    """The Idempotency-Key of one batch request. It names the run too: the same members may
+    rightly be added again after a later removal, and a receiver would answer a repeated key
+    without adding them. A rerun does not derive it again: it reads it from the in-flight
+    state, with the batch as it was sent."""
+    members = "\x1e".join(sorted(f"{c.record_key}\x1f{c.payload_hash or ''}" for c in batch))
+    text = "\x1f".join((destination, run_id, batch[0].audience_key, batch[0].op, members))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _audience_batches(changes: Sequence[Change]) -> Iterator[list[Change]]:
+    """All changes of one audience together (they come sorted by audience)."""
+    current: list[Change] = []
+    for change in changes:
+        if current and change.audience_key != current[0].audience_key:
+            yield current
+            current = []
+        current.append(change)
+    if current:
+        yield current
+
+
+def _deliver(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    destination: Destination,
+    run: SyncRun,
+    changes: Sequence[Change],
+    *,
+    as_of: datetime,
+    sending: Any,
+) -> None:
+    """Send the changes, recording each acknowledgement as it comes.
+
+    Requests an earlier run left in flight go first, as they were sent and with their keys,
+    so that a receiver honouring Idempotency-Key takes each exactly once; their records'
+    newer changes, if any, are the next run's. Keyed requests are recorded in flight before
+    they are sent; a destination that answers record by record (`send_each`) has each record
+    recorded as delivered right after its answer; one that writes whole audiences has the
+    files it wrote named in the same transaction as their records.
+    """
+    idempotency = getattr(destination, "idempotency", None)
+    resumed = in_flight(warehouse, config) if idempotency else []
+    again = {c.record_key for group in resumed for c in group}
+    fresh = [c for c in changes if c.record_key not in again]
+    run.resumed = len(again)
+    begin = getattr(destination, "begin", None)
+    if begin is not None:
+        begin(RunContext(StateReader(warehouse, config.name), as_of, run.run_id))
+    if getattr(destination, "whole_audiences", False):
+        batches: Iterator[list[Change]] = _audience_batches(fresh)
+    else:
+        batches = _batches(fresh, config.batch_size)
+    units = itertools.chain(((g, True) for g in resumed), ((b, False) for b in batches))
+    for batch, resent in units:
+        if idempotency and not resent:
+            shared = (
+                batch_idempotency_key(config.name, run.run_id, batch)
+                if idempotency == "batch"
+                else None
+            )
+            for change in batch:
+                change.idempotency_key = shared or record_idempotency_key(
+                    config.name, change.record_key, change.payload_hash
+                )
+            mark_in_flight(warehouse, config, run.run_id, batch)
+        if getattr(destination, "acks_each_record", False):
+            for change, reason in destination.send_each(batch):  # type: ignore[attr-defined]
+                outcome = (
+                    Delivery(acked=[change.record_key])
+                    if reason is None
+                    else Delivery(rejected={change.record_key: reason})
+                )
+                _settle(warehouse, config, run, [change], outcome, keyed=bool(idempotency))
+                sending.advance(1)
+        else:
+            delivery = destination.send(batch)
+            _settle(warehouse, config, run, batch, delivery, keyed=bool(idempotency))
+            sending.advance(len(batch))
+    destination.finish(StateReader(warehouse, config.name))
+
+
+def _settle(
+    warehouse: Warehouse,
+    config: DestinationConfig,
+    run: SyncRun,
+    batch: Sequence[Change],
+    delivery: Delivery,
+    *,
+    keyed: bool,
+) -> None:
+    """Record a destination's answer: the acknowledged as delivered (with the files written
+    for them), the refused with their reasons (pending, retried next run)."""
+    acked = set(delivery.acked)
+    done = [c for c in batch if c.record_key in acked]
+    advance_state(warehouse, config, run.run_id, done, delivery.files)
+    for change in done:
+        setattr(run, _COUNTERS[change.op], getattr(run, _COUNTERS[change.op]) + 1)
+    refused = {
+        c.record_key: (c.op, delivery.rejected[c.record_key])
+        for c in batch
+        if c.record_key in delivery.rejected
+    }
+    record_rejections(warehouse, config, run.run_id, refused)
+    if keyed and refused:
+        clear_in_flight(warehouse, config, list(refused))
+    run.failed += len(refused)
+    for key, (_, reason) in refused.items():
+        if len(run.rejections) < 5:
+            run.rejections[key] = reason
 
 
 def open_destination(config: DestinationConfig) -> Destination:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from audience.syncs.changes import Change, Delivery
 from audience.syncs.config import DestinationConfig, SyncError
-from audience.syncs.destinations.http import _http_session
+from audience.syncs.destinations.http import IDEMPOTENCY_HEADER, _http_session, http_settings
 from audience.syncs.state import StateReader
 
 
@@ -17,7 +17,15 @@ class AudienceApi:
     POST {url}/lists/{list}/members/add|remove with {"members": [fields...]}; the answer
     lists the members it refused: {"rejected": [{"email": ..., "reason": ...}]}. Mirror
     semantics: only members this project added (its state) are ever removed.
+
+    Each request carries an `Idempotency-Key` (one per batch, recorded in flight before it
+    is sent): the only way a POST whose answer was lost can be sent again without adding
+    its members twice, if the API honours the key. Without a key it is never re-sent once it
+    reached the server (see destinations/http.py).
     """
+
+    #: one key per request, recorded in sync_state.in_flight by the run
+    idempotency = "batch"
 
     def __init__(self, config: DestinationConfig) -> None:
         url = config.env("url_env")
@@ -27,7 +35,8 @@ class AudienceApi:
         parts = urlsplit(url)
         self.url = urlunsplit(parts._replace(path=parts.path.rstrip("/"), query=""))
         self.params = parse_qsl(parts.query, keep_blank_values=True)
-        self.session = _http_session(config.env("token_env"))
+        self.timeout, backoff = http_settings(config.options)
+        self.session = _http_session(config.env("token_env"), backoff_seconds=backoff)
 
     def send(self, changes: Sequence[Change]) -> Delivery:
         action = "remove" if changes[0].op == "remove" else "add"
@@ -36,7 +45,12 @@ class AudienceApi:
             f"{self.url}/lists/{changes[0].audience_key}/members/{action}",
             json={"members": members},
             params=self.params,
-            timeout=30,
+            headers=(
+                {IDEMPOTENCY_HEADER: changes[0].idempotency_key}
+                if changes[0].idempotency_key
+                else None
+            ),
+            timeout=self.timeout,
         )
         if response.status_code >= 400:
             raise SyncError(f"HTTP {response.status_code}: {response.text[:300]}")
