@@ -20,7 +20,10 @@ from audience.warehouse import Warehouse, postgres_params, quote_ident
 class CrmPostgres:
     """The CRM, standing in as a PostgreSQL database: audience fields upserted onto its
     contacts (table crm_contacts, keyed by contact_id). A record the CRM refuses (a
-    constraint) is rejected alone; the rest of its batch goes through."""
+    constraint) is rejected alone; the rest of its batch goes through. A batch is one CRM
+    transaction; an upsert whose values the contact already holds writes nothing, so a
+    batch sent again after a crash between the CRM's commit and the state's applies
+    nothing twice."""
 
     TABLE = "crm_contacts"
 
@@ -39,23 +42,33 @@ class CrmPostgres:
         ensure_crm_schema(self.con)
 
     def _upsert(self, cur: Any, change: Change) -> None:
+        """Apply one change, and only if the contact does not already hold it: the upsert and
+        the sync state are in two databases, so a crash after the CRM committed and before
+        the state did sends the change again; applied again it would rewrite the contact
+        (and its audience_synced_at, and whatever the CRM triggers on a write). A row that
+        already holds the values is left alone, so each change is written once."""
         if change.op == "remove":
             # the contact left the export: clear the audience fields, keep the CRM's own
             cleared = [f for f in self.fields if f.startswith("audience_")]
             sets = ", ".join(f"{quote_ident(f)} = null" for f in cleared)
+            held = ", ".join(quote_ident(f) for f in cleared)
             cur.execute(
-                f"update {self.TABLE} set {sets}, audience_synced_at = now() where contact_id = %s",
+                f"update {self.TABLE} set {sets}, audience_synced_at = now() "
+                f"where contact_id = %s and ({held}, null) is distinct from "
+                f"({', '.join('null' for _ in cleared)}, null)",
                 (change.fields["contact_id"],),
             )
             return
         columns = ", ".join(quote_ident(f) for f in self.fields)
-        updates = ", ".join(
-            f"{quote_ident(f)} = excluded.{quote_ident(f)}" for f in self.fields if f != "email"
-        )
+        updated = [f for f in self.fields if f != "email"]
+        updates = ", ".join(f"{quote_ident(f)} = excluded.{quote_ident(f)}" for f in updated)
+        current = ", ".join(f"{self.TABLE}.{quote_ident(f)}" for f in updated)
+        incoming = ", ".join(f"excluded.{quote_ident(f)}" for f in updated)
         cur.execute(
             f"insert into {self.TABLE} ({columns}, audience_synced_at) "
             f"values ({', '.join(['%s'] * len(self.fields))}, now()) "
-            f"on conflict (contact_id) do update set {updates}, audience_synced_at = now()",
+            f"on conflict (contact_id) do update set {updates}, audience_synced_at = now() "
+            f"where ({current}) is distinct from ({incoming})",
             [change.fields.get(f) for f in self.fields],
         )
 
