@@ -25,8 +25,8 @@ destination failing or refused never stops the others (`run_syncs`).
 
 Delivery is plain code over two well-kept libraries: `requests` sessions with urllib3's
 `Retry` (exponential backoff, Retry-After on 429 and 503, transient 5xx; only for requests
-safe to repeat) for the HTTP destinations, and psycopg2 for the CRM database. The batching and the state are in the
-warehouse, where the change detection already is.
+safe to repeat) for the HTTP destinations, and psycopg2 for the CRM database. The batching
+and the state are in the warehouse, where the change detection already is.
 
 The package: `config` (syncs.yml), `changes` (the diff), `state` (sync_state), `safety` (the
 empty-export guard and the circuit breaker), `runs` (one run and `run_syncs`) and
