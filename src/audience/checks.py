@@ -19,6 +19,7 @@ after it was built.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -90,11 +91,24 @@ def expectations_dir(root: Path | None = None) -> Path:
     return (root or project_dir()) / "expectations"
 
 
+#: parsed suite files by (path, mtime, size): every sync reads the suites through the gate,
+#: and parsing their YAML is most of what a sync with nothing to send costs
+_SUITE_FILES: dict[tuple[str, int, int], Any] = {}
+
+
+def _read_suite_file(path: Path) -> Any:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _SUITE_FILES:
+        _SUITE_FILES[key] = yaml.safe_load(path.read_text()) or {}
+    return copy.deepcopy(_SUITE_FILES[key])
+
+
 def load_suites(root: Path | None = None) -> list[Suite]:
     """Every suite under expectations/, checked for the mistakes a hand edit makes."""
     suites = []
     for path in sorted(expectations_dir(root).glob("*.yml")):
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = _read_suite_file(path)
         try:
             specs = tuple(
                 ExpectationSpec(

@@ -180,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sync.add_argument("--members", type=int, default=1_000_000, help="memberships")
     bench_sync.add_argument("--batch-size", type=int, default=10_000)
 
+    faults = commands.add_parser(
+        "bench-sync-faults",
+        help="sync every destination kind under injected faults and kills; count records "
+        "lost and delivered twice at the receiving side",
+    )
+    faults.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
+    faults.add_argument("--runs", type=int, default=30, help="seeded runs per destination kind")
+    faults.add_argument("--people", type=int, default=60, help="people in the scratch export")
+    faults.add_argument("--seed", type=int, default=0)
+
     bench = commands.add_parser(
         "bench",
         help="benchmark full and incremental builds at given event counts (table and JSON)",
@@ -448,6 +458,24 @@ def cmd_bench_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_sync_faults(args: argparse.Namespace) -> int:
+    """Exit 1 when a record was lost or delivered twice."""
+    import json
+
+    from audience.sync_faults import run_fault_suite, summary_line
+
+    # every kill and retry is a warning of the sync or of urllib3: the figures say it all
+    for name in ("audience.syncs", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    figures = run_fault_suite(args.target, runs=args.runs, people=args.people, seed=args.seed)
+    print(summary_line(figures))
+    report = output_dir() / "bench" / f"sync_faults_{args.target}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(figures, indent=2))
+    print(report)
+    return 1 if figures["total"]["lost"] or figures["total"]["duplicated"] else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
@@ -526,6 +554,7 @@ COMMANDS = {
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
     "bench-sync": cmd_bench_sync,
+    "bench-sync-faults": cmd_bench_sync_faults,
     "bench": cmd_bench,
     "segments": cmd_segments,
     "docs": cmd_docs,

@@ -86,7 +86,7 @@ def con(warehouse) -> Iterator[DuckDBWarehouse]:
 def forget(con: DuckDBWarehouse, destination: str) -> None:
     """Start a destination from scratch (a test's own first sync)."""
     ensure_state(con)
-    for table in ("delivered", "rejections"):
+    for table in ("delivered", "rejections", "in_flight", "files"):
         con.execute(f"delete from sync_state.{table} where destination = ?", (destination,))
 
 
@@ -494,10 +494,18 @@ def test_ad_files_hold_normalized_hashed_emails_one_file_per_audience(warehouse,
     by_segment: dict[str, set[str]] = {}
     for segment, email in members:
         by_segment.setdefault(segment, set()).add(email)
-    meta_files = {p.stem for p in (warehouse.ads / "meta").glob("*.csv")}
-    assert meta_files == set(by_segment)
+    # one file per audience, platform and build: <platform>/<audience>/<destination>-<as_of>-<n>
+    meta_files = sorted((warehouse.ads / "meta").glob("*/*.csv"))
+    assert {p.parent.name for p in meta_files} == set(by_segment)
+    assert {p.name for p in meta_files} == {"ad_audiences-20260630T000000-1.csv"}
+    assert not list(warehouse.ads.glob("**/.*.part"))  # no temporary file left
+    named = con.query(
+        "select audience_key, platform, file_name from sync_state.files "
+        "where destination = 'ad_audiences'"
+    )
+    assert {(a, p) for a, p, _ in named} == {(s, p) for s in by_segment for p in ("meta", "google")}
     segment, emails = max(by_segment.items(), key=lambda item: len(item[1]))
-    with (warehouse.ads / "meta" / f"{segment}.csv").open() as handle:
+    with (warehouse.ads / "meta" / segment / "ad_audiences-20260630T000000-1.csv").open() as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["email_sha256"]
     expected = {hashlib.sha256(e.strip().lower().encode()).hexdigest() for e in emails}
@@ -662,16 +670,16 @@ def test_an_unopenable_destination_is_a_failed_run_and_the_rest_go_on(warehouse,
 
 
 def test_an_unexpected_error_in_one_sync_is_its_failure_alone(warehouse, api, con, monkeypatch):
-    import audience.syncs as syncs
+    import audience.syncs.runs as runs  # where sync_destination looks the diff up
 
-    real_diff = syncs.diff
+    real_diff = runs.diff
 
     def broken_diff(warehouse, config):
         if config.name == "marketing_lists":
             raise RuntimeError("disk full")
         return real_diff(warehouse, config)
 
-    monkeypatch.setattr(syncs, "diff", broken_diff)
+    monkeypatch.setattr(runs, "diff", broken_diff)
     forget(con, "ad_audiences")
     lists, ads = run_syncs(con, ["marketing_lists", "ad_audiences"], as_of=AS_OF)
     assert lists.status == "failed"
