@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import pyarrow as pa
 import yaml
 
+from audience import consent
 from audience.checks import (
     QualityGateError,
     current_build,
@@ -147,6 +148,7 @@ def load_config(path: Path | None = None) -> dict[str, DestinationConfig]:
             raise SyncError(f"{path}: destination {name} needs a model and fields")
         settings = {k: spec.pop(k) for k in list(spec) if k in known}
         settings["channels"] = tuple(settings.get("channels") or ())
+        consent.reaches(name, spec)  # `reaches` (kept in options) names a known channel
         configs[name] = DestinationConfig(name=name, options=spec, **settings)
     return configs
 
@@ -201,6 +203,9 @@ def _export_query(config: DestinationConfig) -> str:
     if config.channels:
         listed = ", ".join(f"'{c}'" for c in config.channels)
         query += f" where channel in ({listed})"
+    # only the people the destination's channel reaches (audience.consent)
+    if reach := consent.reach_condition(config.name, config.options):
+        query += f" {'and' if config.channels else 'where'} {reach}"
     return query
 
 
