@@ -89,9 +89,9 @@ manual as (
             (
                 manual_entries.identifier_type = 'email'
                 and identity_map.identifier_type = 'email'
-                and {{ dbt.concat(["'email:'", 'identity_map.canonical_identifier']) }} = manual_entries.node
+                and manual_entries.node = {{ dbt.concat(["'email:'", 'identity_map.canonical_identifier']) }}
             )
-            or (manual_entries.identifier_type = 'contact_key' and identity_map.contact_key = manual_entries.identifier)
+            or (manual_entries.identifier_type = 'contact_key' and manual_entries.identifier = identity_map.contact_key)
     group by identity_map.contact_key, manual_entries.channel
 ),
 
@@ -101,7 +101,7 @@ unioned as (
         'email' as channel,
         reason,
         cast(null as {{ dbt.type_string() }}) as group_id,
-        'esp' as source,
+        'esp' as source,  -- noqa: RF04
         since,
         cast(null as {{ dbt.type_string() }}) as detail
     from esp_reasons
@@ -111,7 +111,7 @@ unioned as (
         'email' as channel,
         'group_unsubscribe' as reason,
         unsubscribe_group_id as group_id,
-        'esp' as source,
+        'esp' as source,  -- noqa: RF04
         unsubscribed_at as since,
         cast(null as {{ dbt.type_string() }}) as detail
     from group_unsubscribes
@@ -121,7 +121,7 @@ unioned as (
         'email' as channel,
         'crm_opt_out' as reason,
         cast(null as {{ dbt.type_string() }}) as group_id,
-        'crm' as source,
+        'crm' as source,  -- noqa: RF04
         opted_out_since as since,
         cast(null as {{ dbt.type_string() }}) as detail
     from crm_opt_outs
@@ -131,7 +131,7 @@ unioned as (
         channel,
         'manual' as reason,
         cast(null as {{ dbt.type_string() }}) as group_id,
-        'manual' as source,
+        'manual' as source,  -- noqa: RF04
         since,
         detail
     from manual
@@ -141,7 +141,7 @@ unioned as (
         channels.channel,
         'deletion_request' as reason,
         cast(null as {{ dbt.type_string() }}) as group_id,
-        'deletion_request' as source,
+        'deletion_request' as source,  -- noqa: RF04
         forgotten.requested_at as since,
         forgotten.request_id as detail
     from forgotten
@@ -162,7 +162,7 @@ final as (
         group_id is null as is_channel_wide,
 
         -- where it comes from, since when, and a note
-        cast(source as {{ dbt.type_string() }}) as source,
+        cast(source as {{ dbt.type_string() }}) as source,  -- noqa: RF04
         cast(since as {{ dbt.type_timestamp() }}) as since,
         cast(detail as {{ dbt.type_string() }}) as detail,
 

@@ -93,7 +93,9 @@ def privacy_ddl() -> list[str]:
     """The statements of macro privacy_ddl with the plain types DuckDB and PostgreSQL take."""
     import jinja2
 
-    template = jinja2.Environment().from_string((project_dir() / PRIVACY_DDL_MACRO).read_text())
+    template = jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(
+        (project_dir() / PRIVACY_DDL_MACRO).read_text()
+    )
     text = str(template.module.privacy_ddl())
     return [statement.strip() for statement in text.split(";") if statement.strip()]
 

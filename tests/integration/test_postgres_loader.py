@@ -50,7 +50,8 @@ def test_a_bad_file_is_reported_and_the_good_ones_load_on_postgres(pg_database, 
     try:
         report = load_dir(data, warehouse)
         assert [e.split(": ")[0] for e in report.errors] == ["crm_contacts.csv"]
-        assert "missing required column(s) created_at for raw table 'crm_contacts'" in report.errors[0]
+        missing = "missing required column(s) created_at for raw table 'crm_contacts'"
+        assert missing in report.errors[0]
         assert warehouse.query(
             "select (select count(*) from raw.pages), (select count(*) from raw.crm_contacts)"
         ) == [(13, 0)]

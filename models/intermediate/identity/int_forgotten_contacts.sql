@@ -21,8 +21,8 @@ matched as (
     from requests
     inner join resolved
         on
-            (requests.node is not null and resolved.node = requests.node)
-            or (requests.identifier_type = 'contact_key' and resolved.contact_key = requests.identifier)
+            (requests.node is not null and requests.node = resolved.node)
+            or (requests.identifier_type = 'contact_key' and requests.identifier = resolved.contact_key)
 ),
 
 final as (
