@@ -195,6 +195,28 @@ class Planting:
             }
         )
 
+    def esp_event(self, person: Person, event: str, days_ago: float, **fields: str) -> None:
+        """One ESP event with the contract's optional fields (bounce_type, reason,
+        unsubscribe_group_id), on a message of its own."""
+        self.rows["email_events"].append(
+            {
+                "event_id": self._next("email"),
+                "email": person.email,
+                "event": event,
+                "timestamp": self.at(days_ago),
+                "campaign_id": "cmp_planted",
+                "message_id": self._next("msg"),
+                **fields,
+            }
+        )
+
+    def opt_out_in_crm(self, person: Person) -> None:
+        """The person's CRM records say they opted out of email."""
+        rows = [r for r in self.rows["crm_contacts"] if r["first_name"] == person.key]
+        assert rows, f"{person.key} has no CRM record"
+        for row in rows:
+            row["email_opt_out"] = "true"
+
     def deliveries(self, person: Person, opens: list[str], *, start_days_ago: float = 20) -> None:
         """One delivered email per entry, oldest first: 'human', 'machine' or 'none' opens."""
         for number, kind in enumerate(opens):

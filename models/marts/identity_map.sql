@@ -12,7 +12,10 @@ observed as (
 ),
 
 resolved as (
+    -- a person who asked to be forgotten (int_forgotten_contacts) is left out, every
+    -- identifier of theirs: nothing downstream of the map knows them
     select * from {{ ref('int_identity_nodes_resolved') }}
+    where contact_key not in (select contact_key from {{ ref('int_forgotten_contacts') }})
 ),
 
 final as (

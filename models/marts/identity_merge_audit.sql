@@ -15,6 +15,11 @@ resolved as (
     select * from {{ ref('int_identity_nodes_resolved') }}
 ),
 
+forgotten as (
+    -- people who asked to be forgotten: their links are no one's business any more
+    select * from {{ ref('int_forgotten_contacts') }}
+),
+
 joined as (
     select
         links.*,
@@ -70,6 +75,9 @@ final as (
         -- timestamps
         first_seen_at
     from joined
+    where
+        (contact_key_a is null or contact_key_a not in (select contact_key from forgotten))
+        and (contact_key_b is null or contact_key_b not in (select contact_key from forgotten))
 )
 
 select * from final

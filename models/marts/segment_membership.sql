@@ -7,11 +7,16 @@
 {#- One row per contact and segment it is in as of as_of: the union of every segment model
     (a model whose YAML has `meta.segment`), with the framework's rules applied the same way
     to all: goal completion (a converted contact leaves prospect audiences, only customers are
-    in customer audiences), email suppression for email audiences, expiry N days after the
+    in customer audiences), expiry N days after the
     last qualifying activity, and what stops audiences from flapping: a segment may keep its
     members on a lower exit threshold than it admits them on (rows with enters = false), and
     may hold them for a minimum dwell time. Both read the open spells of the membership
-    history as the previous builds left it, which also gives entered_at. -#}
+    history as the previous builds left it, which also gives entered_at.
+
+    Membership says who qualifies, whatever the channel: a member without an email, or
+    whose email channel is closed, is a member. Each destination sends those it can reach
+    (an address for its channel, no suppression in contact_suppressions: the exports'
+    <channel>_reach) and report_destination_reach counts those it cannot. -#}
 
 -- segment models (written by `audience segments sync`; `make lint` checks it is current):
 -- begin segment models
@@ -185,13 +190,8 @@ eligible as (
     inner join scores on members.contact_key = scores.contact_key
     inner join profiles on members.contact_key = profiles.contact_key
     where
-        -- email audiences: an address to send to, and no unsubscribe, bounce or complaint
-        (
-            settings.channel <> 'email'
-            or (profiles.primary_email is not null and not scores.is_email_suppressed)
-        )
         -- goal completion: who the audience is for (overrides any dwell time)
-        and case settings.audience
+        case settings.audience
             {%- for audience, condition in audiences.items() %}
                 when '{{ audience }}' then {{ condition }}
             {%- endfor %}

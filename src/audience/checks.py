@@ -50,7 +50,6 @@ SCOPES = ("build", "as_of")
 SHOWN_ROWS = 10
 #: catalog audiences whose segments must hold no customer
 PROSPECT_AUDIENCES = ("prospects", "non_customers")
-EMAIL_CHANNEL = "email"
 
 
 class CheckError(RuntimeError):
@@ -227,7 +226,6 @@ class SegmentCatalog:
 
     segment_ids: tuple[str, ...]
     prospect_segment_ids: tuple[str, ...]
-    email_segment_ids: tuple[str, ...]
 
 
 def segment_catalog(manifest: dict[str, Any]) -> SegmentCatalog:
@@ -240,9 +238,6 @@ def segment_catalog(manifest: dict[str, Any]) -> SegmentCatalog:
         segment_ids=tuple(sorted(segments)),
         prospect_segment_ids=tuple(
             sorted(s for s, m in segments.items() if m.get("audience") in PROSPECT_AUDIENCES)
-        ),
-        email_segment_ids=tuple(
-            sorted(s for s, m in segments.items() if m.get("channel") == EMAIL_CHANNEL)
         ),
     )
 
@@ -814,7 +809,6 @@ def run_checks(
         "as_of": [run.as_of],
         "segment_ids": list(catalog.segment_ids),
         "prospect_segment_ids": list(catalog.prospect_segment_ids),
-        "email_segment_ids": list(catalog.email_segment_ids),
     }
     with connected(target) as warehouse:
         run.build_id = _build_id_or_none(warehouse)

@@ -174,6 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     _add_target(explain)
 
+    forget = commands.add_parser(
+        "forget",
+        help="record a deletion request: the person leaves every mart at the next build and "
+        "every destination at the next sync",
+    )
+    forget.add_argument("person", metavar="EMAIL|CONTACT_KEY", help="the person to forget")
+    _add_target(forget)
+
+    suppress = commands.add_parser(
+        "suppress", help="record a manual suppression of one channel (or all) for a person"
+    )
+    suppress.add_argument("person", metavar="EMAIL|CONTACT_KEY", help="the person")
+    suppress.add_argument(
+        "--channel", required=True, help="email, ads, crm (dbt var consent__channels) or all"
+    )
+    suppress.add_argument("--note", default="", help="why, in words")
+    _add_target(suppress)
+
     bench_sync = commands.add_parser(
         "bench-sync", help="benchmark the reverse-ETL path (records per second)"
     )
@@ -447,6 +465,45 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from audience.consent import ConsentError, forget
+
+    try:
+        with connected(args.target) as warehouse:
+            request = forget(warehouse, args.person)
+    except ConsentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    found = (
+        f"{len(request.identifiers)} identifiers of the contact recorded"
+        if request.known
+        else "not in the warehouse yet: recorded, it applies when their data arrives"
+    )
+    print(
+        f"deletion request {request.request_id} for {request.requested_as}: {found}. "
+        "The next build leaves the person out of every mart and export (and keeps them out "
+        "when their data is loaded again); the next `audience sync` removes them from every "
+        "destination that holds them."
+    )
+    return 0
+
+
+def cmd_suppress(args: argparse.Namespace) -> int:
+    from audience.consent import ConsentError, suppress
+
+    try:
+        with connected(args.target) as warehouse:
+            kind, value = suppress(warehouse, args.person, args.channel, args.note)
+    except ConsentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"suppressed {args.channel} for {kind} {value}: the next build lists it in "
+        "marts.contact_suppressions and the next sync leaves the person out"
+    )
+    return 0
+
+
 def cmd_bench_sync(args: argparse.Namespace) -> int:
     from audience import bench_sync
 
@@ -553,6 +610,8 @@ COMMANDS = {
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
+    "forget": cmd_forget,
+    "suppress": cmd_suppress,
     "bench-sync": cmd_bench_sync,
     "bench-sync-faults": cmd_bench_sync_faults,
     "bench": cmd_bench,

@@ -86,6 +86,12 @@ def exposure(config: DestinationConfig, owner: dict[str, str]) -> dict[str, Any]
         f"{KIND_DESCRIPTIONS[config.kind]}.",
         f"Sends {config.model} ({', '.join(config.fields)}).",
     ]
+    reaches = config.options.get("reaches")
+    if reaches:
+        sentences.append(
+            f"Reaches people by {reaches}: sends only those it can reach ({reaches}_reach), "
+            "never anyone suppressed for the channel (contact_suppressions)."
+        )
     if config.channels:
         sentences.append(f"Only segments of channel {' or '.join(config.channels)}.")
     if variables:
@@ -104,6 +110,11 @@ def exposure(config: DestinationConfig, owner: dict[str, str]) -> dict[str, Any]
                 "destination": config.name,
                 "kind": config.kind,
                 "env_vars": variables,
+                # what report_destination_reach counts: the export's rows the destination
+                # takes (its segments' channels) and the channel it reaches them by
+                "model": config.model,
+                "reaches": config.options.get("reaches"),
+                "channels": list(config.channels),
             }
         },
     }

@@ -58,6 +58,7 @@ from audience.syncs import (
     CrmPostgres,
     Delivery,
     DestinationConfig,
+    StateReader,
     SyncError,
     ensure_crm_schema,
     ensure_state,
@@ -130,6 +131,9 @@ def scratch_tables(people: int, phase: int) -> dict[str, pa.Table]:
         "email": [_email(i) for _, i in members],
         "contact_key": [f"c{i:04d}" for _, i in members],
         "payload_hash": [_fingerprint(s, _email(i)) for s, i in members],
+        # every scratch member is reachable: the suite is about delivery, not consent
+        "email_reach": ["reachable"] * len(members),
+        "ads_reach": ["reachable"] * len(members),
     }
     crm = [i for i in everyone if i % 4 != 3 and not (phase and i % 9 == 0)]
 
@@ -148,6 +152,7 @@ def scratch_tables(people: int, phase: int) -> dict[str, pa.Table]:
         "recency_bucket": ["0-7d" if i % 3 else "8-30d" for i in crm],
         "routing_status": ["routed" if i % 3 == 0 else "not_routed" for i in crm],
         "routed_to_owner_id": [f"owner-{i % 4}" if i % 3 == 0 else None for i in crm],
+        "crm_reach": ["reachable"] * len(crm),
     }
     crm_rows["payload_hash"] = [
         _fingerprint(*(crm_rows[c][n] for c in list(crm_rows)[3:])) for n in range(len(crm))
@@ -168,6 +173,7 @@ def scratch_tables(people: int, phase: int) -> dict[str, pa.Table]:
             PHASES[p][0] - timedelta(hours=1) + timedelta(minutes=i) for i, p in entered
         ],
         "payload_hash": [_fingerprint(i, p) for i, p in entered],
+        "crm_reach": ["reachable"] * len(entered),
     }
     tables = {
         "contacts": {
@@ -644,11 +650,25 @@ class FaultSuite:
                 want = {hashed_email(e, platform) for e in emails}
                 lost += len(want - set(held)) + len(set(held) - want)
                 duplicated += sum(n - 1 for n in held.values() if n > 1)
+        # the state's record of every file: the newest of each audience and platform must be
+        # on disk (older ones are removed once superseded), and one build's audience named in
+        # two files is a second delivery even when the older file is gone
         named = self.warehouse.query(
-            f"select file_name, records from {STATE_SCHEMA}.files where destination = ?",
+            f"select audience_key, platform, as_of, file_name, records from {STATE_SCHEMA}.files "
+            "where destination = ?",
             (config.name,),
         )
-        lost += sum(records for name, records in named if not Path(name).exists())
+        current = StateReader(self.warehouse, config.name).current_files()
+        lost += sum(
+            records
+            for audience, platform, _, name, records in named
+            if current.get((audience, platform)) == name and not Path(name).exists()
+        )
+        seen: set[tuple[Any, ...]] = set()
+        for audience, platform, as_of, _, records in sorted(named, key=lambda r: r[3]):
+            if (audience, platform, as_of) in seen:
+                duplicated += records  # the records of a second file of the same build
+            seen.add((audience, platform, as_of))
         stale = [*directory.glob("*/*/.*.part")]
         if stale:
             lost += len(stale)  # a temporary file the run should have cleared

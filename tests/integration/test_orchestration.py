@@ -301,7 +301,7 @@ def test_a_sync_with_rejected_records_fails_and_an_unconfigured_one_is_not_mater
                 f"delete from sync_state.{table} where destination = 'marketing_lists'"
             )
         members = warehouse.query(
-            "select email from marts.export_audience_members where channel in ('email', 'any')"
+            "select email from marts.export_audience_members where email_reach = 'reachable'"
         )
         emails = {email for (email,) in members}
     finally:

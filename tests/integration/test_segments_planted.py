@@ -2,6 +2,10 @@
 
 The planted people are added to a generated demo data set (so they sit among realistic
 noise) and the whole warehouse is built as of 2026-06-30.
+
+Membership says who qualifies, whatever the channel: every segment has planted members whose
+email channel is closed (one reason each, SUPPRESSED), and a cart abandoner without an email.
+They are members; no email destination sends them, and report_destination_reach counts them.
 """
 
 from __future__ import annotations
@@ -10,7 +14,13 @@ from datetime import datetime
 
 import pytest
 from planting import Planting
-from warehouses import build_warehouse
+from warehouses import BuiltWarehouse, environment
+
+from audience.consent import suppress
+from audience.dbt import run_dbt
+from audience.loader import load_dir
+from audience.syncs import _export_query, load_config
+from audience.warehouse import DuckDBWarehouse
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +29,8 @@ AS_OF = datetime(2026, 6, 30)
 #: segment -> (planted members, planted non-members)
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "recent_visitor_unconverted": ({"rv_in"}, {"rv_out", "tofu_converted"}),
-    "tofu_content_engaged": ({"tofu_in"}, {"tofu_converted", "tofu_unsubscribed"}),
+    # unsubscribed, yet qualified: a member the email channel does not reach
+    "tofu_content_engaged": ({"tofu_in", "tofu_unsubscribed"}, {"tofu_converted"}),
     "early_intent_account": ({"pair_a", "pair_b", "intent_in"}, {"intent_low"}),
     "engaged_target_account": ({"fi_in"}, {"target_idle"}),
     "decision_stage_viewer": ({"dsv_in"}, {"dsv_customer", "dsv_old"}),
@@ -31,7 +42,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "power_user_advocate": ({"power_in"}, {"cust_in"}),
     "lapsed_lead_60_90": ({"lapsed_in"}, {"lapsed_recent", "webd_in"}),
     "churned_customer": ({"churn_in"}, {"cust_in"}),
-    "email_dormant": ({"dormant_in"}, {"dormant_unsub", "streak_in"}),
+    "email_dormant": ({"dormant_in", "dormant_unsub"}, {"streak_in"}),
     "web_dormant_6m": ({"webd_in"}, {"webd_out"}),
     "hot_return_visitor": ({"hot_in"}, {"hot_gap"}),
     "pricing_repeat_viewer": ({"prv_in"}, {"prv_two"}),
@@ -41,7 +52,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "email_streak_opener": ({"streak_in"}, {"streak_machine", "dormant_in"}),
     "email_cta_clicker": ({"click_in"}, {"click_old"}),
     "review_site_clicker": ({"review_in"}, {"review_old"}),
-    "cart_abandoner": ({"cart_in"}, {"cart_ordered", "cart_fresh"}),
+    # cart_noaddr's events carry a user id only: a member all the same
+    "cart_abandoner": ({"cart_in", "cart_noaddr"}, {"cart_ordered", "cart_fresh"}),
     "category_browser": ({"cat_in"}, {"cat_bought"}),
     "price_sensitive_shopper": ({"price_in"}, {"price_full"}),
     "loyalty_member": ({"loyal_in"}, {"cart_in"}),
@@ -50,6 +62,74 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "executive_audience": ({"exec_in"}, {"exec_champion"}),
     "mql_routed": ({"fi_in"}, {"fi_lowfit"}),
 }
+
+#: planted member -> the reason their email channel is closed (marts.contact_suppressions):
+#: at least one in every segment, every email reason at least twice
+SUPPRESSED: dict[str, str] = {
+    "rv_in": "spam_complaint",
+    "tofu_in": "unsubscribed",
+    "intent_in": "crm_opt_out",
+    "fi_in": "hard_bounce",
+    "dsv_in": "dropped_spam_reporting_address",
+    "committee_a": "crm_opt_out",
+    "decl_in": "dropped_unsubscribed_address",
+    "comp_in": "dropped_bounced_address",
+    "renew_in": "repeated_soft_bounces",
+    "power_in": "manual",
+    "lapsed_in": "spam_complaint",
+    "churn_in": "unsubscribed",
+    "dormant_in": "manual",
+    "webd_in": "hard_bounce",
+    "hot_in": "dropped_spam_reporting_address",
+    "prv_in": "dropped_unsubscribed_address",
+    "demo_in": "dropped_bounced_address",
+    "fa_in": "repeated_soft_bounces",
+    "dpb_in": "spam_complaint",
+    "streak_in": "unsubscribed",
+    "click_in": "spam_complaint",
+    "review_in": "hard_bounce",
+    "cart_in": "repeated_soft_bounces",
+    "cat_in": "dropped_bounced_address",
+    "price_in": "manual",
+    "loyal_in": "unsubscribed",
+    "cust_in": "crm_opt_out",
+    "exec_in": "hard_bounce",
+    # the segment's own near-misses of before: unsubscribed members now
+    "tofu_unsubscribed": "unsubscribed",
+    "dormant_unsub": "unsubscribed",
+}
+#: planted members who stay reachable by email: a group unsubscribe closes one group only,
+#: a global resubscribe lifts a global unsubscribe, one soft bounce is not a streak, and a
+#: manual suppression of ads leaves email open
+EMAIL_REACHABLE = {"pair_a", "pair_b", "committee_b", "committee_c"}
+#: planted member -> channel suppressed by hand (`audience suppress`)
+MANUAL = {"power_in": "email", "dormant_in": "email", "price_in": "email", "committee_c": "ads"}
+
+
+def close_email_channels(p: Planting) -> None:
+    """Give each SUPPRESSED member the evidence of their reason (manual ones are entered in
+    the warehouse before the build), and the EMAIL_REACHABLE ones evidence that does not
+    close the channel."""
+    for key, reason in SUPPRESSED.items():
+        person = p.people[key]
+        if reason == "spam_complaint":
+            p.esp_event(person, "spamreport", 6)
+        elif reason == "unsubscribed":
+            p.esp_event(person, "unsubscribe", 0.5)
+        elif reason == "hard_bounce":
+            p.esp_event(person, "bounce", 6, bounce_type="hard")
+        elif reason.startswith("dropped_"):
+            words = reason.removeprefix("dropped_").replace("_", " ").title()
+            p.esp_event(person, "dropped", 6, reason=words)  # e.g. Bounced Address
+        elif reason == "repeated_soft_bounces":
+            for days_ago in (9, 6, 3):
+                p.esp_event(person, "bounce", days_ago, bounce_type="soft")
+        elif reason == "crm_opt_out":
+            p.opt_out_in_crm(person)
+    p.esp_event(p.people["pair_a"], "group_unsubscribe", 5, unsubscribe_group_id="newsletter")
+    p.esp_event(p.people["pair_b"], "unsubscribe", 8)
+    p.esp_event(p.people["pair_b"], "resubscribe", 4)
+    p.esp_event(p.people["committee_b"], "bounce", 4, bounce_type="soft")
 
 
 def plant(p: Planting) -> None:
@@ -176,6 +256,8 @@ def plant(p: Planting) -> None:
     cart_ordered = p.person("cart_ordered")
     p.track(cart_ordered, "Product Added", days_ago=2, category="shoes")
     p.track(cart_ordered, "Order Completed", days_ago=1.9, category="shoes", revenue=50)
+    cart_noaddr = p.person("cart_noaddr", email=False)
+    p.track(cart_noaddr, "Product Added", days_ago=2, category="shoes")
     cart_fresh = p.person("cart_fresh")
     p.track(cart_fresh, "Checkout Started", hours_ago=3)
     cat_in = p.person("cat_in")
@@ -207,8 +289,19 @@ def planted_warehouse(tmp_path_factory):
     generate(root / "generated", people=200, seed=5, as_of=AS_OF)
     planting = Planting(AS_OF)
     plant(planting)
+    close_email_channels(planting)
     data = planting.write_with(root / "generated", root / "data")
-    built = build_warehouse("duckdb", data, AS_OF, path=root / "planted.duckdb")
+    path = root / "planted.duckdb"
+    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
+        warehouse = DuckDBWarehouse(path)
+        try:
+            load_dir(data, warehouse)
+            for key, channel in MANUAL.items():
+                suppress(warehouse, str(planting.people[key].email), channel, "planted")
+        finally:
+            warehouse.close()
+        run_dbt(["build"], target="duckdb", as_of=AS_OF)
+    built = BuiltWarehouse("duckdb", data, AS_OF, path=path)
     contact_of = {}
     for key, person in planting.people.items():
         rows = built.query(
@@ -291,3 +384,70 @@ def test_routing_queue_has_owner_and_evidence(planted_warehouse):
     )
     assert row and row[0][0] == "O_planted"
     assert "lead score" in row[0][1] and row[0][2] >= 60
+
+
+def sent_by(warehouse: BuiltWarehouse, destination: str, column: str) -> set[str]:
+    """What a destination of syncs.yml would send of its export: its sync's own query."""
+    query = _export_query(load_config()[destination])
+    return {row[0] for row in warehouse.query(f"select {column} from ({query}) as sent")}
+
+
+def test_no_suppressed_member_reaches_an_email_destination(planted_warehouse):
+    warehouse, contact_of = planted_warehouse
+    # every segment has a suppressed planted member, of every email reason
+    assert all(inside & set(SUPPRESSED) for inside, _ in EXPECTED.values())
+    reasons = set(SUPPRESSED.values())
+    assert len(reasons) == 9
+    in_lists = sent_by(warehouse, "marketing_lists", "external_id")
+    suppressions = set(
+        warehouse.query("select contact_key, reason from marts.contact_suppressions")
+    )
+    membership = {
+        row[0] for row in warehouse.query("select contact_key from marts.segment_membership")
+    }
+    wrong = {}
+    for key, reason in SUPPRESSED.items():
+        contact = contact_of[key]
+        if contact not in membership:
+            wrong[key] = "not a member"
+        elif (contact, reason) not in suppressions:
+            wrong[key] = f"no {reason} in contact_suppressions"
+        elif contact in in_lists:
+            wrong[key] = "sent to marketing_lists"
+    assert wrong == {}
+    assert {key for key in EMAIL_REACHABLE if contact_of[key] not in in_lists} == set()
+    assert (contact_of["pair_a"], "group_unsubscribe") in suppressions
+
+
+def test_an_ads_suppression_closes_the_ad_audiences_only(planted_warehouse):
+    warehouse, contact_of = planted_warehouse
+    email = warehouse.scalar(
+        "select primary_email from marts.contacts "
+        f"where contact_key = '{contact_of['committee_c']}'"
+    )
+    assert email in sent_by(warehouse, "marketing_lists", "email")
+    assert email not in sent_by(warehouse, "ad_audiences", "email")
+    # email suppressions say nothing about ads: a spam complainer is in the ad files
+    any_segments = warehouse.scalar(
+        f"select primary_email from marts.contacts where contact_key = '{contact_of['rv_in']}'"
+    )
+    assert any_segments in sent_by(warehouse, "ad_audiences", "email")
+
+
+def test_a_member_without_an_email_counts_as_unreachable(planted_warehouse):
+    warehouse, contact_of = planted_warehouse
+    noaddr = contact_of["cart_noaddr"]
+    assert noaddr in members(warehouse, "cart_abandoner")
+    assert warehouse.query(
+        "select email, email_reach, ads_reach from marts.export_audience_members "
+        f"where contact_key = '{noaddr}' and segment_id = 'cart_abandoner'"
+    ) == [(None, "no_address", "no_address")]
+    assert noaddr not in sent_by(warehouse, "marketing_lists", "external_id")
+    members_, reachable, suppressed, no_address, rate = warehouse.query(
+        "select members, reachable, suppressed, no_address, match_rate "
+        "from marts.report_destination_reach "
+        "where destination = 'marketing_lists' and audience_key = 'cart_abandoner'"
+    )[0]
+    assert no_address >= 1 and suppressed >= 1  # cart_noaddr, cart_in
+    assert members_ == reachable + suppressed + no_address
+    assert rate == pytest.approx(round(reachable / members_, 3))

@@ -36,9 +36,9 @@ from audience.warehouse import DuckDBWarehouse, postgres_params
 pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 6, 30)
-LIST_MEMBERS = (
-    "select count(*) from marts.export_audience_members where channel in ('email', 'any')"
-)
+#: what the lists destination sends: every segment's members the email channel reaches
+LISTS = "marts.export_audience_members where email_reach = 'reachable'"
+LIST_MEMBERS = f"select count(*) from {LISTS}"
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +91,12 @@ def forget(con: DuckDBWarehouse, destination: str) -> None:
 
 
 def email_list(con: DuckDBWarehouse, having: str = "true", smallest: bool = False) -> tuple:
-    """(segment, members) of one list the lists destination sends (channel email or any):
+    """(segment, members) of one list the lists destination sends (reachable by email):
     the largest, or with `smallest` the smallest, among those whose size passes `having`."""
     order = "2, 1" if smallest else "2 desc, 1"
     return con.query(
-        "select segment_id, count(*) from marts.export_audience_members "
-        f"where channel in ('email', 'any') group by 1 having {having} order by {order} limit 1"
+        f"select segment_id, count(*) from {LISTS} "
+        f"group by 1 having {having} order by {order} limit 1"
     )[0]
 
 
@@ -260,9 +260,7 @@ def test_no_secret_reaches_output_logs_or_state(warehouse, con, capsys, caplog, 
     caplog.set_level(logging.DEBUG)
     for destination in ("marketing_lists", "lead_routing"):
         forget(con, destination)
-    email = con.query(
-        "select min(email) from marts.export_audience_members where channel in ('email', 'any')"
-    )[0][0]
+    email = con.query(f"select min(email) from {LISTS}")[0][0]
     state = ApiState(prefix=SECRET_PATH, echo_requests=True)
     server = Server(state)
     codes = []
@@ -314,9 +312,7 @@ def test_no_secret_reaches_output_logs_or_state(warehouse, con, capsys, caplog, 
 def test_a_rejected_member_is_kept_with_its_reason_and_retried(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")
-    email = con.query(
-        "select min(email) from marts.export_audience_members where channel in ('email', 'any')"
-    )[0][0]
+    email = con.query(f"select min(email) from {LISTS}")[0][0]
     state.reject_emails = {email}
     first = sync(con, "marketing_lists")
     assert first.status == "partial" and first.failed >= 1
@@ -431,7 +427,9 @@ def adopt_newest_build(con: DuckDBWarehouse) -> None:
 
 def test_crm_upserts_audience_fields_and_a_changed_contact_sends_only_that_contact(warehouse, con):
     forget(con, "crm")
-    expected = con.query("select count(*) from marts.export_crm_contacts")[0][0]
+    expected = con.query(
+        "select count(*) from marts.export_crm_contacts where crm_reach = 'reachable'"
+    )[0][0]
     first = sync(con, "crm")
     assert first.added == expected and first.status == "success"
     assert crm_rows(warehouse.crm, "select count(*) from crm_contacts") == [(expected,)]
@@ -489,7 +487,8 @@ def test_ad_files_hold_normalized_hashed_emails_one_file_per_audience(warehouse,
     run = sync(con, "ad_audiences")
     assert run.status == "success" and run.added > 0
     members = con.query(
-        "select segment_id, email from marts.export_audience_members where channel = 'any'"
+        "select segment_id, email from marts.export_audience_members "
+        "where channel = 'any' and ads_reach = 'reachable'"
     )
     by_segment: dict[str, set[str]] = {}
     for segment, email in members:

@@ -124,7 +124,6 @@ def test_the_segment_sets_come_from_the_segment_models_yaml():
     catalog = segment_catalog(manifest)
     assert catalog.segment_ids == ("advocate", "hot", "tofu")
     assert catalog.prospect_segment_ids == ("hot", "tofu")
-    assert catalog.email_segment_ids == ("advocate", "tofu")
 
 
 def test_a_suite_filters_its_batch_with_its_where_clause():

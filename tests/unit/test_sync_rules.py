@@ -9,6 +9,7 @@ from audience.syncs import (
     Change,
     SyncError,
     _batches,
+    _export_query,
     breaker_trips,
     hashed_email,
     load_config,
@@ -65,7 +66,31 @@ def test_the_shipped_destinations_load():
         "webhook",
     }
     assert configs["lead_routing"].append_only
-    assert configs["marketing_lists"].channels == ("email", "any")
+    # every segment's list, of the members the email channel reaches
+    assert configs["marketing_lists"].channels == ()
+    assert {name: c.options.get("reaches") for name, c in configs.items()} == {
+        "crm": "crm",
+        "marketing_lists": "email",
+        "ad_audiences": "ads",
+        "lead_routing": "crm",
+    }
+
+
+def test_a_destination_reaching_an_unknown_channel_is_refused(tmp_path):
+    path = tmp_path / "syncs.yml"
+    path.write_text("destinations:\n  x: {kind: webhook, model: m, fields: {a: b}, reaches: fax}\n")
+    with pytest.raises(SyncError, match="destination x: reaches must be one of email, ads, crm"):
+        load_config(path)
+
+
+def test_a_destination_sends_only_whom_its_channel_reaches():
+    configs = load_config()
+    assert _export_query(configs["marketing_lists"]).endswith(
+        " where \"email_reach\" = 'reachable'"
+    )
+    assert _export_query(configs["ad_audiences"]).endswith(
+        " where channel in ('any') and \"ads_reach\" = 'reachable'"
+    )
 
 
 def test_a_destination_of_unknown_kind_is_refused(tmp_path):

@@ -87,6 +87,9 @@ final as (
         occurred_at,
         received_at
     from resolved
+    -- an event that resolves to no one belongs to a person who asked to be forgotten
+    -- (identity_map leaves out every identifier of theirs): it is left out with them
+    where contact_key is not null
 )
 
 select * from final

@@ -28,12 +28,7 @@ visits as (
 
 crm_opt_outs as (
     -- a person who opted out of email on any of their CRM records (merged ones too)
-    select distinct identity_map.contact_key
-    from {{ ref('stg_crm__contacts') }} as crm_contacts
-    inner join {{ ref('identity_map') }} as identity_map
-        on identity_map.identifier_type = 'crm_contact_id'
-            and crm_contacts.crm_contact_id = identity_map.identifier
-    where crm_contacts.email_opt_out and {{ known_by_as_of('crm_contacts.created_at') }}
+    select * from {{ ref('int_contact_crm_opt_outs') }}
 ),
 
 suppression as (

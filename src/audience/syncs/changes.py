@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from audience import consent
 from audience.syncs.config import EXPORT_SCHEMA, STATE_SCHEMA, DestinationConfig
 from audience.warehouse import Warehouse, quote_ident
 
@@ -110,6 +111,9 @@ def _export_query(config: DestinationConfig) -> str:
     if config.channels:
         listed = ", ".join(f"'{c}'" for c in config.channels)
         query += f" where channel in ({listed})"
+    # only the people the destination's channel reaches (audience.consent)
+    if reach := consent.reach_condition(config.name, config.options):
+        query += f" {'and' if config.channels else 'where'} {reach}"
     return query
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from audience import consent
 from audience.project import project_dir
 from audience.redaction import secret_values
 
@@ -102,5 +103,6 @@ def load_config(path: Path | None = None) -> dict[str, DestinationConfig]:
             raise SyncError(f"{path}: destination {name} needs a model and fields")
         settings = {k: spec.pop(k) for k in list(spec) if k in known}
         settings["channels"] = tuple(settings.get("channels") or ())
+        consent.reaches(name, spec)  # `reaches` (kept in options) names a known channel
         configs[name] = DestinationConfig(name=name, options=spec, **settings)
     return configs

@@ -112,6 +112,16 @@ class StateReader:
         )
         return int(rows[0][0])
 
+    def current_files(self) -> dict[tuple[str, str], str]:
+        """The newest file the state names per (audience, platform): the one that holds the
+        audience as delivered."""
+        rows = self.warehouse.query(
+            f"select audience_key, platform, file_name from {STATE_SCHEMA}.files "
+            "where destination = ? order by audience_key, platform, as_of, sequence",
+            (self.destination,),
+        )
+        return {(audience, platform): name for audience, platform, name in rows}
+
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

@@ -134,7 +134,21 @@ class AdFiles:
             os.close(folder)
 
     def finish(self, state: StateReader) -> None:
-        pass
+        self.remove_superseded(state)
+
+    def remove_superseded(self, state: StateReader) -> list[Path]:
+        """Delete this destination's files that a newer file of the same audience and
+        platform replaced, once the state names the newer one: the platform reads the newest,
+        and an older file would keep people who left the audience (or asked to be forgotten)
+        on disk. `sync_state.files` keeps the record of every file written."""
+        removed: list[Path] = []
+        for (audience, platform), current in state.current_files().items():
+            folder = self.directory / platform / audience
+            for file in folder.glob(f"{self.name}-*.csv"):
+                if file.name != Path(current).name:
+                    file.unlink(missing_ok=True)
+                    removed.append(file)
+        return removed
 
     def close(self) -> None:
         pass
