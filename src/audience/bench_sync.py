@@ -4,8 +4,8 @@ A throwaway DuckDB warehouse gets a synthetic export of N audience memberships (
 the marketing-lists destination sends them to the local lists API (a real HTTP server in
 this process). Measured: the full first sync, a sync where nothing changed (the diff alone),
 and a sync after 1 % of the memberships changed (half left their list, as many joined). The
-quality gate of the synthetic warehouse is a recorded passing check: this measures delivery,
-not the checks.
+quality gate of the synthetic warehouse is a recorded passing check of one build (the scratch
+marts of the fault suite, audience.sync_faults): this measures delivery, not the checks.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from audience.checks import CheckRun, record
 from audience.devservers import ApiState, Server
+from audience.sync_faults import PHASES, prepare_warehouse
 from audience.syncs import AudienceApi, load_config, sync_destination
 from audience.warehouse import DuckDBWarehouse
 
-AS_OF = datetime(2026, 6, 30)
+#: the scratch build the gate passes (the fault suite's first phase)
+AS_OF, BUILD_ID = PHASES[0]
 LISTS = 30
 
 
@@ -41,6 +41,8 @@ class Step:
 def _export(warehouse: DuckDBWarehouse, members: int, offset: int = 0) -> None:
     warehouse.execute(
         f"""insert into marts.export_audience_members
+            (record_key, audience_key, segment_id, channel, email, contact_key, payload_hash,
+            email_reach, ads_reach, build_id)
         select
             'seg_' || (i % {LISTS}) || ':person' || i || '@example.com' as record_key,
             'seg_' || (i % {LISTS}) as audience_key,
@@ -48,7 +50,10 @@ def _export(warehouse: DuckDBWarehouse, members: int, offset: int = 0) -> None:
             'email' as channel,
             'person' || i || '@example.com' as email,
             md5('contact' || i) as contact_key,
-            md5('seg_' || (i % {LISTS}) || 'person' || i) as payload_hash
+            md5('seg_' || (i % {LISTS}) || 'person' || i) as payload_hash,
+            'reachable' as email_reach,
+            'reachable' as ads_reach,
+            '{BUILD_ID}' as build_id
         from range({offset}, {offset + members}) as t(i)"""
     )
 
@@ -62,15 +67,9 @@ def run(members: int, workdir: Path, batch_size: int = 10_000) -> list[Step]:
     server = Server(state)
     os.environ["AUDIENCE_LISTS_API_URL"] = server.url
     try:
-        warehouse.execute("create schema marts")
-        warehouse.execute(
-            "create table marts.export_audience_members (record_key varchar, "
-            "audience_key varchar, segment_id varchar, channel varchar, email varchar, "
-            "contact_key varchar, payload_hash varchar)"
-        )
+        prepare_warehouse(warehouse, people=10)
+        warehouse.execute("delete from marts.export_audience_members")
         _export(warehouse, members)
-        passed = CheckRun("bench", "duckdb", "2026-06-30 00:00:00", "2026-06-30 00:00:00")
-        record(warehouse, passed)
         config = dataclasses.replace(
             load_config()["marketing_lists"], batch_size=batch_size, max_remove_share=1.0
         )

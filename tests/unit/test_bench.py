@@ -105,3 +105,16 @@ def test_peak_memory_is_kept_per_step():
     finally:
         memory.stop()
     assert memory.peaks["large"] >= memory.peaks["small"] + 150
+
+
+def test_the_sync_benchmark_delivers_every_membership_through_the_gate(tmp_path):
+    from audience import bench_sync
+
+    steps = bench_sync.run(2_000, tmp_path)
+    # the first sync sends all, an unchanged export nothing, 1 % changed sends 10 + 10
+    assert [(s.name, s.records) for s in steps] == [
+        ("full first sync", 2_000),
+        ("nothing changed", 0),
+        ("1% changed", 20),
+    ]
+    assert json.loads(bench_sync.to_json(2_000, steps))["memberships"] == 2_000
