@@ -5,7 +5,9 @@
    the statements whose objects are missing. Plain SQL only: no dbt functions here.
 
    delivered: what each destination last acknowledged, by record key
-   rejections: records a destination refused, with its reason (retried next run)
+   rejections: records a destination refused, with its reason and how many times in a row it
+   refused that payload: retried next run until max_attempts, then dead-lettered
+   (dead_lettered_at): held back until its payload changes or the row is deleted
    sync_runs: one row per run
    crm_pulls: the watermarks of `audience pull-crm`
    in_flight: records sent (or about to be) with an Idempotency-Key and not yet
@@ -31,6 +33,9 @@ create table if not exists sync_state.rejections (
     run_id varchar,
     rejected_at timestamp
 );
+alter table sync_state.rejections add column if not exists payload_hash varchar;
+alter table sync_state.rejections add column if not exists attempts integer;
+alter table sync_state.rejections add column if not exists dead_lettered_at timestamp;
 create table if not exists sync_state.sync_runs (
     run_id varchar,
     destination varchar,

@@ -329,6 +329,35 @@ def test_a_rejected_member_is_kept_with_its_reason_and_retried(warehouse, api, c
     )[0][0]
 
 
+def test_a_member_refused_max_attempts_times_is_dead_lettered_until_it_changes(
+    warehouse, api, con
+):
+    state, _ = api
+    forget(con, "marketing_lists")
+    email = con.query(f"select min(email) from {LISTS}")[0][0]
+    refused = con.query(f"select count(*) from {LISTS} and email = '{email}'")[0][0]
+    state.reject_emails = {email}
+    limits = {"max_attempts": 2}
+    first = sync(con, "marketing_lists", config=limits)
+    assert (first.status, first.failed, first.dead_lettered) == ("partial", refused, 0)
+    second = sync(con, "marketing_lists", config=limits)
+    assert (second.status, second.failed, second.dead_lettered) == ("failed", refused, refused)
+    assert "dead-lettered" in second.message
+    # held back, not retried: the next run sends nothing and says why
+    third = sync(con, "marketing_lists", config=limits)
+    assert (third.status, third.sent, third.failed, third.held_back) == ("success", 0, 0, refused)
+    assert "held back" in third.message
+    assert con.query(
+        "select min(attempts), count(*) from sync_state.rejections "
+        "where destination = 'marketing_lists' and dead_lettered_at is not null"
+    ) == [(2, refused)]
+    # deleting the row retries it (the README's way), and an accepted record leaves the table
+    state.reject_emails = set()
+    con.execute("delete from sync_state.rejections where destination = 'marketing_lists'")
+    fourth = sync(con, "marketing_lists", config=limits)
+    assert (fourth.status, fourth.added, fourth.held_back) == ("success", refused, 0)
+
+
 def test_circuit_breaker_and_empty_export_refuse_unless_forced(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")

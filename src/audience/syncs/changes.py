@@ -127,13 +127,24 @@ def diff(warehouse: Warehouse, config: DestinationConfig) -> list[Change]:
         st as (
             select record_key, audience_key, payload_hash, payload
             from {STATE_SCHEMA}.delivered where destination = ?
+        ),
+        -- dead-lettered: refused max_attempts times in a row, held back while unchanged
+        dead as (
+            select record_key, op, payload_hash
+            from {STATE_SCHEMA}.rejections
+            where destination = ? and dead_lettered_at is not null
         )
         select
             case when st.record_key is null then 'add' else 'change' end as op,
             src.record_key, src.audience_key, src.payload_hash, null as payload, {wanted}
         from src left join st on src.record_key = st.record_key
-        where st.record_key is null
-            {"" if config.append_only else "or st.payload_hash <> src.payload_hash"}
+        where (st.record_key is null
+            {"" if config.append_only else "or st.payload_hash <> src.payload_hash"})
+            and not exists (
+                select 1 from dead
+                where dead.record_key = src.record_key and dead.op <> 'remove'
+                    and dead.payload_hash = src.payload_hash
+            )
     """
     if not config.append_only:
         sql += f"""
@@ -142,9 +153,12 @@ def diff(warehouse: Warehouse, config: DestinationConfig) -> list[Change]:
             st.payload, {nulls}
         from st left join src on st.record_key = src.record_key
         where src.record_key is null
+            and not exists (
+                select 1 from dead where dead.record_key = st.record_key and dead.op = 'remove'
+            )
         """
     changes = []
-    for row in warehouse.query(sql, (config.name,)):
+    for row in warehouse.query(sql, (config.name, config.name)):
         op, key, audience, fingerprint, payload = row[:5]
         values = (
             json.loads(payload)

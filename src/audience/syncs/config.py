@@ -51,6 +51,9 @@ class DestinationConfig:
     max_remove_share: float = 0.2
     max_change_share: float = 0.5
     min_protected_records: int = 5
+    #: a record the destination refuses this many times in a row (same payload) is
+    #: dead-lettered: reported, and held back until its payload changes
+    max_attempts: int = 5
     append_only: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 

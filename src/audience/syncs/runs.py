@@ -41,6 +41,7 @@ from audience.syncs.state import (
     _now,
     advance_state,
     clear_in_flight,
+    dead_letters,
     ensure_state,
     in_flight,
     mark_in_flight,
@@ -73,6 +74,10 @@ class SyncRun:
     samples: dict[str, list[str]] = field(default_factory=dict)
     #: a few rejected records and the destination's reason (of `failed` rejected in all)
     rejections: dict[str, str] = field(default_factory=dict)
+    #: rejected records that reached max_attempts in this run: no longer retried
+    dead_lettered: int = 0
+    #: dead-lettered records of earlier runs the diff held back
+    held_back: int = 0
     #: skipped because a setting it needs is not in the environment
     unconfigured: bool = False
     #: failed on the way to the destination (a retry may get through), not refused or rejected
@@ -248,6 +253,7 @@ def sync_destination(
             _log_run(warehouse, run, started_at, secrets)
             return run
         changes = diff(warehouse, config)
+        run.held_back = dead_letters(warehouse, config.name)
         # the changes come from the build that passed, not from one built since
         rebuilt = current_build(warehouse).build_id
         if rebuilt != run.build_id:
@@ -314,8 +320,23 @@ def sync_destination(
             f"{run.failed} records rejected (e.g. {examples}); they stay pending, see "
             f"{STATE_SCHEMA}.rejections"
         )
+        if run.dead_lettered:
+            run.message += (
+                f"; {run.dead_lettered} of them refused {config.max_attempts} times in a row "
+                "are dead-lettered: held back until their data changes (dead_lettered_at)"
+            )
     else:
         run.status = "success"
+    if run.held_back:
+        run.message = "; ".join(
+            m
+            for m in (
+                run.message,
+                f"{run.held_back} dead-lettered records held back (see {STATE_SCHEMA}."
+                "rejections where dead_lettered_at is not null; delete a row to retry it)",
+            )
+            if m
+        )
     run.seconds = time.perf_counter() - started
     sending.done(count=run.sent, detail=run.status)
     _log_run(warehouse, run, started_at, secrets)
@@ -431,15 +452,15 @@ def _settle(
     for change in done:
         setattr(run, _COUNTERS[change.op], getattr(run, _COUNTERS[change.op]) + 1)
     refused = {
-        c.record_key: (c.op, delivery.rejected[c.record_key])
+        c.record_key: (c.op, delivery.rejected[c.record_key], c.payload_hash)
         for c in batch
         if c.record_key in delivery.rejected
     }
-    record_rejections(warehouse, config, run.run_id, refused)
+    run.dead_lettered += len(record_rejections(warehouse, config, run.run_id, refused))
     if keyed and refused:
         clear_in_flight(warehouse, config, list(refused))
     run.failed += len(refused)
-    for key, (_, reason) in refused.items():
+    for key, (_, reason, _) in refused.items():
         if len(run.rejections) < 5:
             run.rejections[key] = reason
 

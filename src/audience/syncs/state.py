@@ -226,22 +226,59 @@ def record_rejections(
     warehouse: Warehouse,
     config: DestinationConfig,
     run_id: str,
-    rejected: dict[str, tuple[str, str]],
-) -> None:
-    """Keep each refused record with its reason; it stays pending and is retried next run."""
+    rejected: dict[str, tuple[str, str, str | None]],
+) -> list[str]:
+    """Keep each refused record (key -> op, reason, payload hash) with its reason and the
+    number of times in a row the destination refused that payload; it stays pending and is
+    retried next run, until `max_attempts`: then it is dead-lettered, held back from the
+    diff until its payload changes (or the row is deleted). Returns the dead-lettered keys."""
     if not rejected:
-        return
+        return []
     now = _now()
     secrets = config.secrets()
-    for key, (op, reason) in rejected.items():
+    dead: list[str] = []
+    for key, (op, reason, payload_hash) in rejected.items():
+        before = warehouse.query(
+            f"select op, payload_hash, attempts from {STATE_SCHEMA}.rejections "
+            "where destination = ? and record_key = ?",
+            (config.name, key),
+        )
+        same = bool(before) and (before[0][0], before[0][1]) == (op, payload_hash)
+        attempts = (int(before[0][2] or 1) + 1) if same else 1
+        dead_at = now if attempts >= config.max_attempts else None
+        if dead_at is not None:
+            dead.append(key)
         warehouse.execute(
             f"delete from {STATE_SCHEMA}.rejections where destination = ? and record_key = ?",
             (config.name, key),
         )
         warehouse.execute(
-            f"insert into {STATE_SCHEMA}.rejections values (?, ?, ?, ?, ?, ?)",
-            (config.name, key, op, redact(reason, secrets)[:1000], run_id, now),
+            f"insert into {STATE_SCHEMA}.rejections (destination, record_key, op, reason, "
+            "run_id, rejected_at, payload_hash, attempts, dead_lettered_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                config.name,
+                key,
+                op,
+                redact(reason, secrets)[:1000],
+                run_id,
+                now,
+                payload_hash,
+                attempts,
+                dead_at,
+            ),
         )
+    return dead
+
+
+def dead_letters(warehouse: Warehouse, destination: str) -> int:
+    """How many records of the destination are dead-lettered (held back)."""
+    rows = warehouse.query(
+        f"select count(*) from {STATE_SCHEMA}.rejections "
+        "where destination = ? and dead_lettered_at is not null",
+        (destination,),
+    )
+    return int(rows[0][0])
 
 
 # --- requests in flight -----------------------------------------------------------------------
