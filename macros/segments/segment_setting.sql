@@ -6,6 +6,7 @@
         'cadence': 'daily',
         'audience': 'everyone',
         'channel': 'any',
+        'email_group': none,
         'expiry_days': none,
         'min_dwell_days': none,
         'description': node.description,

@@ -33,6 +33,16 @@ suppressed as (
     group by contact_key
 ),
 
+group_unsubscribed as (
+    -- the ESP groups each contact left: closed to the segments sent under that group
+    -- (segment setting email_group)
+    select distinct
+        contact_key,
+        group_id
+    from {{ ref('contact_suppressions') }}
+    where channel = 'email' and not is_channel_wide
+),
+
 final as (
     select
         -- key: the member of one audience (by the address the destinations know it by; a
@@ -51,6 +61,7 @@ final as (
         -- channel stays closed when an address turns up)
         case
             when coalesce(suppressed.is_email_suppressed, false) then 'suppressed'
+            when group_unsubscribed.contact_key is not null then 'suppressed'
             when contacts.primary_email is null then 'no_address'
             else 'reachable'
         end as email_reach,
@@ -66,6 +77,10 @@ final as (
     inner join contacts on memberships.contact_key = contacts.contact_key
     inner join segments on memberships.segment_id = segments.segment_id
     left join suppressed on memberships.contact_key = suppressed.contact_key
+    left join group_unsubscribed
+        on
+            memberships.contact_key = group_unsubscribed.contact_key
+            and segments.email_group = group_unsubscribed.group_id
 )
 
 select * from final
