@@ -11,24 +11,36 @@ Asset graph, for one daily partition (the day before `as_of`, which is the parti
 A failed critical GX check blocks the syncs in the same run, and each sync asks the
 warehouse for the verdict again before it sends anything (audience.checks). A sync that is
 refused, fails or has records rejected fails its step (retried only when delivery failed);
-an unconfigured destination is not materialized (the step logs why). The warehouse
-takes one writer: every step that writes it shares the `warehouse` pool (one at a time; see
-orchestration/dagster.yaml), and runs are queued one at a time.
+an unconfigured destination is not materialized (the step logs why). Deterministic failures
+(a failed gate, a dbt error, a bad file) fail their step once, with the reason as its
+description; only transient ones (a busy warehouse, a lost connection) are retried. The
+warehouse takes one writer: every step that writes it shares the `warehouse` pool (one at a
+time; see orchestration/dagster_home/dagster.yaml), and runs are queued one at a time.
+
+The realtime path: the sensor `high_intent_events` watches the landing folder for new files
+of tracked events holding high-intent events, and starts `realtime_refresh` for them as of
+that moment; the run loads only those files and rebuilds what the realtime segments and
+their syncs need.
 
 Settings: AUDIENCE_TARGET (duckdb | postgres), AUDIENCE_LANDING_DIR (the folder of raw files
 to load, default <output>/demo-data), plus the warehouse and destination variables of the
 README.
 """
 
+import csv
+import functools
+import hashlib
 import json
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DbtCliResource,
@@ -37,13 +49,14 @@ from dagster_dbt import (
     get_asset_key_for_model,
 )
 
-from audience.checks import load_suites, run_checks
+from audience.checks import CheckResult, load_suites, run_checks
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
-from audience.loader import load_dir
+from audience.loader import BadFile, LoadReport, discover, load_dir, plan_file
 from audience.project import duckdb_path, output_dir, project_dir
+from audience.sources import CONTRACT
 from audience.syncs import load_config, run_syncs
-from audience.warehouse import connected
+from audience.warehouse import WarehouseBusy, connected, duckdb_lock_conflict
 
 ROOT = project_dir()
 TARGET = os.environ.get("AUDIENCE_TARGET", "duckdb")
@@ -57,7 +70,55 @@ os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
 daily = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 # a backfill of a range of days runs one day (one as_of) per run, oldest first
 ONE_DAY_PER_RUN = dg.BackfillPolicy.multi_run(1)
+# Only transient errors reach the retry policy: every step turns a deterministic failure
+# (a refused build, a dbt error, a failed gate, a bad file) into a dg.Failure that is not
+# retried (see `one_attempt_unless_transient`); retrying those only delays the headline.
 retry = dg.RetryPolicy(max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL)
+
+#: what a transient error says: the single DuckDB writer is taken, or the server is away
+TRANSIENT = re.compile(
+    r"could not set lock on file|conflicting lock|could not connect|connection refused"
+    r"|connection reset|server closed the connection|connection timed out|timeout expired"
+    r"|too many connections|the database system is (starting up|shutting down)"
+    r"|deadlock detected|could not serialize access",
+    re.IGNORECASE,
+)
+
+
+def is_transient(error: BaseException | str) -> bool:
+    """True for errors a later attempt may not meet (a busy warehouse, a lost connection);
+    False for the ones it would meet again (bad SQL, a refused build, failed tests)."""
+    if isinstance(error, WarehouseBusy | ConnectionError | TimeoutError):
+        return True
+    text = str(error)
+    return duckdb_lock_conflict(text) is not None or TRANSIENT.search(text) is not None
+
+
+def deterministic(description: str, **metadata: Any) -> dg.Failure:
+    """A failure a retry would meet again: fail once, with the reason as the headline."""
+    return dg.Failure(description=description, metadata=metadata, allow_retries=False)
+
+
+def one_attempt_unless_transient(
+    body: Callable[..., Iterator[Any]],
+) -> Callable[..., Iterator[Any]]:
+    """Wrap a step's body: transient errors go on to the retry policy as they are; any other
+    error becomes a Failure that is not retried, whose description is the error's message
+    (not \"Exceeded max_retries\" and a stack trace ten minutes later)."""
+
+    @functools.wraps(body)
+    def wrapped(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from body(*args, **kwargs)
+        except (dg.Failure, dg.RetryRequested, dg.DagsterExecutionInterruptedError):
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise deterministic(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapped
+
 
 dbt_project = DbtProject(project_dir=ROOT, profiles_dir=ROOT, target=TARGET)
 dbt_project.prepare_if_dev()
@@ -100,6 +161,15 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey([RAW_SOURCES[table], table])
 
 
+#: run tag: the landing files (their paths in the folder) a realtime run was started for
+FILES_TAG = "audience/files"
+
+
+def landing_dir() -> Path:
+    """The folder of raw files to load (AUDIENCE_LANDING_DIR, default <output>/demo-data)."""
+    return Path(os.environ.get("AUDIENCE_LANDING_DIR") or output_dir() / "demo-data")
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(raw_key(t), description=RAW_TABLES[t].description, group_name="raw")
@@ -109,24 +179,42 @@ def raw_key(table: str) -> dg.AssetKey:
     backfill_policy=ONE_DAY_PER_RUN,
     retry_policy=retry,
     pool=POOL,
+    can_subset=True,
 )
+@one_attempt_unless_transient
 def raw_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Load the landing folder (the files of each raw table) into schema raw; re-loading a
-    file replaces its rows, so a retry or a re-run never doubles the data. Bad files fail the
-    step, after the good ones are loaded and materialized."""
-    landing = Path(os.environ.get("AUDIENCE_LANDING_DIR") or output_dir() / "demo-data")
+    file replaces its rows, so a retry or a re-run never doubles the data, and a file whose
+    bytes were loaded already is left as it is (no new load time: nothing downstream sees
+    it as new). A subset (the realtime job: the event tables) loads only the files of its
+    tables, and a run started for landed files (tag audience/files) only those files. Bad
+    files fail the step, after the good ones are loaded and materialized."""
+    landing = landing_dir()
     if not landing.is_dir():
-        raise dg.Failure(f"no landing folder at {landing}; set AUDIENCE_LANDING_DIR")
-    with connected(TARGET) as warehouse:
-        report = load_dir(landing, warehouse)
-    for table in RAW_TABLES:
+        raise deterministic(f"no landing folder at {landing}; set AUDIENCE_LANDING_DIR")
+    selected = [t for t in RAW_TABLES if raw_key(t) in context.selected_asset_keys]
+    only: list[str] | None = None
+    if len(selected) < len(RAW_TABLES) or context.run.tags.get(FILES_TAG):
+        found, _ = discover(landing)
+        only = [f.name for t in selected for f in found.get(t, [])]
+        tagged = context.run.tags.get(FILES_TAG)
+        if tagged:
+            only = [name for name in only if name in set(json.loads(tagged))]
+    if only == []:
+        context.log.info(f"no file of {', '.join(selected)} in {landing}: nothing to load")
+        report = LoadReport(target=TARGET)
+    else:
+        with connected(TARGET) as warehouse:
+            report = load_dir(landing, warehouse, only=only)
+    for table in selected:
         loads = [load for load in report.loads if load.table == table and load.source_file]
-        files = [load.source_file for load in loads if load.source_file]
+        files = [load.file_name or load.source_file for load in loads if load.source_file]
         yield dg.MaterializeResult(
             asset_key=raw_key(table),
             metadata={
-                "rows": sum(load.rows for load in loads),
-                "file": ", ".join(files) if files else "not provided",
+                "rows": sum(load.rows for load in loads if load.status == "loaded"),
+                "file": ", ".join(f for f in files if f) if files else "not provided",
+                "unchanged files": sum(load.status == "unchanged" for load in loads),
             },
         )
     if report.errors:
@@ -134,10 +222,9 @@ def raw_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResu
         # the same files again)
         for error in report.errors:
             context.log.error(error)
-        raise dg.Failure(
+        raise deterministic(
             f"{len(report.errors)} bad file(s) in {landing} were not loaded: "
-            + "; ".join(report.errors),
-            allow_retries=False,
+            + "; ".join(report.errors)
         )
 
 
@@ -162,10 +249,38 @@ class Translator(DagsterDbtTranslator):
     retry_policy=retry,
     pool=POOL,
 )
+@one_attempt_unless_transient
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """dbt build as of the partition's end: seeds, models, snapshots and their tests."""
+    """dbt build as of the partition's end (or the realtime run's instant): seeds, models,
+    snapshots and their tests. A failed build fails once with dbt's errors as the headline;
+    only a busy warehouse or a lost connection is tried again."""
     as_of = run_as_of(context).strftime(AS_OF_FORMAT)
-    yield from dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context).stream()
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps({"as_of": as_of})], context=context, raise_on_error=False
+    )
+    yield from invocation.stream()
+    if invocation.is_successful():
+        return
+    errors = dbt_errors(invocation)
+    said = "\n".join(errors) or f"dbt build exited with code {invocation.process.returncode}"
+    headline = f"dbt build as of {as_of} failed:\n{said}"
+    if is_transient(said):
+        raise RuntimeError(headline)  # the retry policy tries again
+    raise deterministic(headline)
+
+
+def dbt_errors(invocation: Any) -> list[str]:
+    """The failing nodes of a dbt invocation (run_results.json), else dbt's error lines."""
+    lines: list[str] = []
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # no run_results.json: dbt stopped before running a node
+        results = []
+    for result in results:
+        if result.get("status") in {"error", "fail", "runtime error"}:
+            message = (result.get("message") or "").strip()[:500]
+            lines.append(f"{result['status']}: {result.get('unique_id')}: {message}")
+    return lines or [str(m).strip()[:1000] for m in getattr(invocation, "_error_messages", [])]
 
 
 # --- the quality gates ------------------------------------------------------------------------
@@ -198,8 +313,40 @@ SUITE_ASSETS: dict[str, list[dg.AssetKey]] = {
 SUITES = {suite.name: suite for suite in load_suites()}
 
 
+#: the column of each suite's failing rows that names the relation a row is about, and the
+#: asset each value names: a failed row is reported on the asset it concerns
+ROW_NAMES: dict[str, tuple[str, dict[str, dg.AssetKey]]] = {
+    "raw_freshness": ("source_table", {".".join(raw_key(t).path): raw_key(t) for t in RAW_TABLES}),
+    "raw_volume": ("source_table", {".".join(raw_key(t).path): raw_key(t) for t in RAW_TABLES}),
+    "staging_volume": (
+        "source_table",
+        {key.path[-1].removeprefix("base_").replace("__", ".", 1): key for key in STAGING_BASES},
+    ),
+    "mart_freshness": ("relation", {"contacts": CONTACTS, "segment_membership": MEMBERSHIP}),
+    "mart_volume": ("relation", {"contacts": CONTACTS, "segment_membership": MEMBERSHIP}),
+}
+
+
+def concerned_assets(suite: str, result: CheckResult) -> set[dg.AssetKey]:
+    """The assets a failed (or warned) result is about: the relations its failing rows name,
+    or every asset the suite guards when the rows name none of them (a suite about one
+    asset, an expectation that could not be evaluated, a row about an export)."""
+    guarded = set(SUITE_ASSETS[suite])
+    column, keys = ROW_NAMES.get(suite, ("", {}))
+    if column:
+        named = {
+            keys[value.strip()]
+            for value in re.findall(rf"\b{column}=([^,;]+)", result.details)
+            if value.strip() in keys
+        }
+        if named:
+            return named & guarded
+    return guarded
+
+
 def _gate(name: str, suites: list[str], description: str) -> dg.AssetChecksDefinition:
-    """One asset check per suite and guarded asset, from one `audience check` of the suites."""
+    """One asset check per suite and guarded asset, from one `audience check` of the suites;
+    each failure is reported on the asset it concerns."""
 
     @dg.multi_asset_check(
         name=name,
@@ -215,16 +362,24 @@ def _gate(name: str, suites: list[str], description: str) -> dg.AssetChecksDefin
         pool=POOL,
         retry_policy=retry,
     )
+    @one_attempt_unless_transient
     def gate(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         run = run_checks(TARGET, run_as_of(context), suites=[SUITES[s] for s in suites])
         selected = context.selected_asset_check_keys
+        blocked: list[str] = []
         for suite in suites:
             results = [r for r in run.results if r.suite == suite]
-            failed = [r for r in results if r.status == "fail"]
-            warned = [r for r in results if r.status == "warn"]
             for key in SUITE_ASSETS[suite]:
                 if dg.AssetCheckKey(key, suite) not in selected:
                     continue
+                failed = [
+                    r for r in results if r.status == "fail" and key in concerned_assets(suite, r)
+                ]
+                warned = [
+                    r for r in results if r.status == "warn" and key in concerned_assets(suite, r)
+                ]
+                if failed:
+                    blocked.extend(f"{key.to_user_string()}: {r.message}" for r in failed)
                 yield dg.AssetCheckResult(
                     asset_key=key,
                     check_name=suite,
@@ -238,6 +393,13 @@ def _gate(name: str, suites: list[str], description: str) -> dg.AssetChecksDefin
                         "build_id": run.build_id or "none (no marts yet, or a mix of builds)",
                     },
                 )
+        if blocked:
+            # the data is what it is: a retry would fail the same way. What is downstream
+            # of the step is not run.
+            raise deterministic(
+                f"{len(blocked)} critical quality check(s) failed as of "
+                f"{run_as_of(context):{AS_OF_FORMAT}}:\n" + "\n".join(blocked)
+            )
 
     return gate
 
@@ -277,12 +439,21 @@ def _sync_asset(name: str, model: str) -> dg.AssetsDefinition:
         kinds={"python"},
         output_required=False,
     )
-    def sync_asset(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    @one_attempt_unless_transient
+    def sync_asset(
+        context: dg.AssetExecutionContext,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
         with connected(TARGET) as warehouse:
             (run,) = run_syncs(warehouse, [name], as_of=run_as_of(context), skip_unconfigured=True)
         line = run.format_line()
         if run.unconfigured:
+            # not materialized (nothing was sent: the asset must not look synced); the
+            # observation says so on the asset's page
             context.log.warning(f"{line}; not materialized")
+            yield dg.AssetObservation(
+                asset_key=context.asset_key,
+                metadata={"status": "skipped", "message": run.message or line},
+            )
             return
         metadata: dict[str, Any] = {
             "status": run.status,
@@ -314,12 +485,17 @@ sync_assets = [_sync_asset(name, config.model) for name, config in load_config()
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all(),
+    # a run that died (its worker killed, the machine restarted) is run again from where it
+    # stopped; a run whose step failed is not (dagster.yaml: retry_on_asset_or_op_failure)
     tags={"dagster/max_retries": 2, "dagster/retry_strategy": "FROM_FAILURE"},
     description="Load, build (with snapshots and dbt tests), check, sync: one as_of per day.",
 )
 
 daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_refresh, hour_of_day=0, minute_of_hour=30
+    daily_refresh,
+    hour_of_day=0,
+    minute_of_hour=30,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 # --- the near-real-time path ----------------------------------------------------------------
@@ -342,22 +518,53 @@ def realtime_segments() -> list[str]:
     return sorted(names)
 
 
-EVENT_SOURCES = dg.AssetSelection.assets(raw_key("tracks"), raw_key("pages"))
+EVENT_TABLES = ("tracks", "pages")
+EVENT_SOURCES = dg.AssetSelection.assets(*(raw_key(t) for t in EVENT_TABLES))
 REALTIME_SEGMENTS = dg.AssetSelection.assets(*(model_key(n) for n in realtime_segments()))
-realtime_selection = (
-    # the path from the event tables to the realtime segments, the segments, and everything
-    # that reads their membership: history, transitions, exports, syncs; and the raw
-    # tables' quality gates, which the syncs require for the new as_of
-    ((EVENT_SOURCES.downstream() & REALTIME_SEGMENTS.upstream()) - EVENT_SOURCES)
+
+
+def with_test_partners(selection: dg.AssetSelection) -> dg.AssetSelection:
+    """The selection, plus every model a dbt test ties to a selected one (a relationships
+    test of contact_score_signals to contacts), plus what lies between them: dbt runs every
+    test that reads a rebuilt model, and a partner left at the previous build fails it (a
+    contact merged away as of now, still scored as of midnight)."""
+    assets = [raw_tables, dbt_models, *sync_assets]
+    by_id = MANIFEST["nodes"]
+    tied = [
+        [
+            model_key(by_id[n]["name"])
+            for n in node["depends_on"]["nodes"]
+            if n in by_id and by_id[n]["resource_type"] in {"model", "snapshot"}
+        ]
+        for node in by_id.values()
+        if node["resource_type"] == "test"
+    ]
+    while True:
+        chosen = selection.resolve(assets)
+        missing = {key for keys in tied if set(keys) & chosen for key in keys} - chosen
+        if not missing:
+            return selection
+        between = dg.AssetSelection.assets(*missing).upstream() & (
+            dg.AssetSelection.assets(*(chosen - {raw_key(t) for t in RAW_TABLES})).downstream()
+        )
+        selection = selection | dg.AssetSelection.assets(*missing) | between
+
+
+realtime_selection = with_test_partners(
+    # the new event files' load, the path from the event tables to the realtime segments,
+    # the segments, and everything that reads their membership: history, transitions,
+    # exports, syncs; and the raw tables' quality gates, which the syncs require for the new
+    # as_of
+    EVENT_SOURCES
+    | (EVENT_SOURCES.downstream() & REALTIME_SEGMENTS.upstream())
     | REALTIME_SEGMENTS
     | dg.AssetSelection.assets(MEMBERSHIP).downstream()
-    | dg.AssetSelection.checks_for_assets(*(raw_key(t) for t in RAW_TABLES))
-)
+) | dg.AssetSelection.checks_for_assets(*(raw_key(t) for t in RAW_TABLES))
 
 realtime_refresh = dg.define_asset_job(
     "realtime_refresh",
     selection=realtime_selection,
-    description="Rebuild the realtime segments from new high-intent events and sync them.",
+    description="Load newly landed event files, rebuild the realtime segments and sync them.",
 )
 
 
@@ -365,44 +572,104 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def high_intent_arrivals(since: str | None) -> tuple[int, str | None]:
-    """How many high-intent tracked events landed in raw after `since` (their load time)."""
-    listed = ", ".join(f"'{e.lower()}'" for e in HIGH_INTENT_EVENTS)
-    sql = (
-        "select count(*), cast(max(t._loaded_at) as varchar) from raw.tracks as t "
-        "left join seeds.event_name_map as m on m.event_source = 'tracks' "
-        "and lower(trim(t.event)) = lower(m.raw_name) "
-        f"where lower(coalesce(m.canonical_event, t.event)) in ({listed})"
-    )
-    params: tuple[Any, ...] = ()
-    if since:
-        sql += " and t._loaded_at > cast(? as timestamp)"
-        params = (since,)
-    with connected(TARGET) as warehouse:
-        count, latest = warehouse.query(sql, params)[0]
-    return int(count), latest
+def _canonical_event_names() -> dict[str, str]:
+    """Raw tracked-event names (lower-cased) -> canonical names, from the event_name_map seed
+    file (read from the project, not the warehouse: the sensor never waits for the writer)."""
+    with (ROOT / "seeds" / "event_name_map.csv").open(newline="") as handle:
+        return {
+            row["raw_name"].strip().lower(): row["canonical_event"]
+            for row in csv.DictReader(handle)
+            if row["event_source"] == "tracks"
+        }
 
 
-@dg.sensor(job=realtime_refresh, minimum_interval_seconds=30)
-def high_intent_events(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Start the realtime refresh when high-intent events land in raw."""
+def high_intent_events_in(files: list[Path | Any]) -> int:
+    """How many high-intent tracked events the landed files of table tracks hold (a file
+    that cannot be read counts none: the load reports it)."""
+    names = _canonical_event_names()
+    wanted = {e.lower() for e in HIGH_INTENT_EVENTS}
+    wanted |= {raw for raw, canonical in names.items() if canonical.lower() in wanted}
+    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in sorted(wanted))
+    found = 0
+    reader = duckdb.connect()
     try:
-        count, latest = high_intent_arrivals(context.cursor)
-    except Exception as exc:  # the single writer is busy (a run holds the DuckDB file)
-        return dg.SkipReason(f"warehouse not readable now: {exc}")
+        for file in files:
+            try:
+                plan = plan_file(reader, CONTRACT, file)
+            except BadFile:
+                continue
+            query = (
+                f"select count(*) from ({plan.query}) as landed "
+                f"where lower(trim(event)) in ({listed})"
+            )
+            found += int(reader.execute(query, [str(file.path), now()]).fetchone()[0])
+    finally:
+        reader.close()
+    return found
+
+
+def landed_event_files() -> dict[str, Any]:
+    """The landing folder's files of table tracks, by their name in the folder."""
+    landing = landing_dir()
+    if not landing.is_dir():
+        return {}
+    found, _ = discover(landing)
+    return {f.name: f for f in found.get("tracks", [])}
+
+
+def stamp(file: Any) -> str:
+    """What identifies one version of a landed file: its size and modification time."""
+    stat = file.path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+@dg.sensor(
+    job=realtime_refresh,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def high_intent_events(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """Start the realtime refresh when a file of tracked events with high-intent events lands
+    in the landing folder (new, or changed since the sensor last saw it). It watches files,
+    not the warehouse: a re-load of data already there is not new, a tick never waits for
+    the single writer, and the run it starts loads just those files. Its first tick only
+    notes the files already there (history is the daily job's)."""
+    files = landed_event_files()
+    seen = {name: stamp(file) for name, file in files.items()}
+    if context.cursor is None:
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(
+                f"watching {landing_dir()}: {len(seen)} file(s) of tracks already there"
+            ),
+            cursor=json.dumps(seen, sort_keys=True),
+        )
+    known = json.loads(context.cursor)
+    landed = sorted(name for name, version in seen.items() if known.get(name) != version)
+    cursor = json.dumps(seen, sort_keys=True)
+    if not landed:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no new event files"), cursor=cursor)
+    count = high_intent_events_in([files[name] for name in landed])
     if not count:
-        return dg.SkipReason("no new high-intent events")
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(f"{', '.join(landed)}: no high-intent events"),
+            cursor=cursor,
+        )
     as_of = now()
     partitions = daily.get_partition_keys(current_time=as_of)
+    versions = hashlib.sha256(json.dumps({n: seen[n] for n in landed}).encode()).hexdigest()
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"realtime-{latest}",
+                run_key=f"realtime-{versions[:16]}",
                 partition_key=partitions[-1],
-                tags={AS_OF_TAG: as_of.strftime(AS_OF_FORMAT)},
+                tags={
+                    AS_OF_TAG: as_of.strftime(AS_OF_FORMAT),
+                    FILES_TAG: json.dumps(landed),
+                    "audience/high_intent_events": str(count),
+                },
             )
         ],
-        cursor=latest,
+        cursor=cursor,
     )
 
 

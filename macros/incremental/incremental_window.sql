@@ -122,7 +122,7 @@
         'select case when ' ~ _timestamp_literal(newest) ~ ' > ' ~ as_of() ~ ' then 1 else 0 end'
     ).rows[0][0] -%}
     {%- if later == 1 -%}
-        {{ log(this ~ ': holds rows later than as_of ' ~ var('as_of')
+        {{ log(this ~ ': holds rows later than as_of ' ~ as_of_text()
             ~ ': rebuilding it as of then', info=true) }}
         {{ return(none) }}
     {%- endif -%}

@@ -8,7 +8,7 @@
         {%- set history = membership_snapshot_relation() -%}
         {%- if history is not none and history_holds_instant_at_or_after_as_of(history) -%}
             {{ exceptions.raise_compiler_error(
-                "Refusing to build as of " ~ var('as_of') ~ " on Spark: the membership history "
+                "Refusing to build as of " ~ as_of_text() ~ " on Spark: the membership history "
                 ~ "already holds this instant or a later one, and Spark's snapshots only append. "
                 ~ "Build as of a later instant (audience run --as-of ...), or run backfills and "
                 ~ "reruns on DuckDB or PostgreSQL."

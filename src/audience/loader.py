@@ -54,7 +54,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -853,9 +853,14 @@ def load_dir(
     source: str | Source = CONTRACT,
     replace: bool = False,
     progress: Reporter = SILENT,
+    only: Collection[str] | None = None,
 ) -> LoadReport:
     """Load every table file in `data_dir`: contract files into schema raw, or with a vendor
     `source` each file in its own shape into the vendor's schema.
+
+    With `only` (file names as the report names them: their paths in the folder), just those
+    files are read and written, so a run started for a file that just landed does not read
+    the whole folder again; the other files' rows stay as they are.
 
     With `replace`, each provided table is emptied first (a full reload); otherwise rows from
     other files stay and only the rows of the files being loaded are replaced. Bad files are
@@ -870,6 +875,14 @@ def load_dir(
         )
     data_dir = data_dir.resolve()
     files, ignored = discover(data_dir, chosen)
+    if only is not None:
+        wanted = set(only)
+        files = {
+            table: chosen_files
+            for table, table_files in files.items()
+            if (chosen_files := [f for f in table_files if f.name in wanted])
+        }
+        ignored = []
     loaded_at = datetime.now(UTC)
     report = LoadReport(target=warehouse.target, ignored_files=ignored, source=chosen.name)
     for name in ignored:

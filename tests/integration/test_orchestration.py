@@ -157,6 +157,16 @@ def test_a_failed_quality_gate_stops_the_build_and_the_syncs(definitions, landin
     }
     assert ("segment/tracks", "raw_volume") in failed_checks
     assert ("segment/tracks", "raw_freshness") in failed_checks
+    # each verdict is on the table it concerns, not on every raw table
+    assert {asset for asset, _ in failed_checks} == {"segment/tracks"}
+    # a failed gate is not retried: the data would fail it again; the failures are the
+    # headline
+    assert not steps(result, "STEP_UP_FOR_RETRY")
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "raw_quality_gates"
+    description = failure.event_specific_data.user_failure_data.description
+    assert "critical quality check(s) failed" in description.splitlines()[0]
+    assert "segment/tracks: raw_volume" in description
     ran = steps(result, "STEP_SUCCESS") | steps(result, "STEP_FAILURE")
     assert "dbt_models" not in ran
     assert not {step for step in ran if step.startswith("sync__")}
@@ -164,7 +174,7 @@ def test_a_failed_quality_gate_stops_the_build_and_the_syncs(definitions, landin
 
 
 def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
-    definitions, daily, landing, monkeypatch
+    definitions, daily, landing
 ):
     _, workdir = daily
     path = workdir / "warehouse.duckdb"
@@ -173,12 +183,9 @@ def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
     rebuilt = len(job.asset_layer.selected_asset_keys)
     assert rebuilt < total / 2, (rebuilt, total)
 
-    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        # nothing new: the sensor skips
-        context = dg.build_sensor_context(cursor="2999-01-01 00:00:00")
-        assert isinstance(definitions.high_intent_events(context), dg.SkipReason)
-
-        # a known contact requests a demo in the morning after the nightly build
+    with environment(AUDIENCE_DUCKDB_PATH=str(path), AUDIENCE_LANDING_DIR=str(landing)):
+        # a known contact requests a demo in the morning after the nightly build (a row
+        # streamed into raw; a landed file is tests/integration/test_orchestration_realtime.py)
         warehouse = DuckDBWarehouse(path)
         try:
             contact, email, anonymous_id = warehouse.query(
@@ -189,7 +196,6 @@ def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
                 "from marts.segment_membership where segment_id = 'demo_requested') "
                 "order by c.contact_key limit 1"
             )[0]
-            cursor = warehouse.query("select cast(max(_loaded_at) as varchar) from raw.tracks")
             landed = datetime.now(UTC).replace(tzinfo=None)
             warehouse.execute(
                 "insert into raw.tracks (id, anonymous_id, user_id, event, timestamp, "
@@ -202,12 +208,10 @@ def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
             warehouse.close()
 
         started = time.perf_counter()
-        monkeypatch.setattr(definitions, "now", lambda: datetime(2026, 6, 30, 9, 0))
-        context = dg.build_sensor_context(cursor=cursor[0][0])
-        evaluation = definitions.high_intent_events(context)
-        (request,) = evaluation.run_requests
-        assert request.tags[definitions.AS_OF_TAG] == "2026-06-30 09:00:00"
-        assert request.partition_key == PARTITION  # the latest day; as_of within the next
+        request = dg.RunRequest(
+            partition_key=PARTITION,  # the latest day; as_of within the next
+            tags={definitions.AS_OF_TAG: "2026-06-30 09:00:00"},
+        )
 
         state = ApiState()
         server = Server(state)
@@ -236,7 +240,8 @@ def test_high_intent_events_trigger_a_small_realtime_refresh_that_syncs(
     }
     assert "segments/demo_requested" in materialized and "sync/marketing_lists" in materialized
     assert "segments/lookalike_best_customers" not in materialized  # daily: not rebuilt
-    assert "raw_tables" not in steps(result, "STEP_SUCCESS")
+    # the event files are loaded again: unchanged, nothing written (the streamed row stays)
+    assert "raw_tables" in steps(result, "STEP_SUCCESS")
     # the contact entered demo_requested as of 09:00 and its list got the member
     assert email in state.lists["demo_requested"]
     warehouse = DuckDBWarehouse(path)
@@ -353,6 +358,40 @@ def test_a_sync_with_rejected_records_fails_and_an_unconfigured_one_is_not_mater
         "crm: skipped: not configured: set AUDIENCE_CRM_DATABASE; not materialized" in message
         for message in logged
     )
+    # the asset says it was skipped (an observation), not that it was synced
+    (observed,) = [
+        e.event_specific_data.asset_observation
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    ]
+    assert observed.asset_key.to_user_string() == "sync/crm"
+    assert observed.metadata["status"].value == "skipped"
+
+
+def test_only_transient_errors_go_to_the_retry_policy(definitions):
+    """A busy warehouse or a lost connection is retried; anything else fails once, its
+    message the failure's description."""
+    from audience.warehouse import WarehouseBusy
+
+    assert definitions.is_transient(WarehouseBusy("/w.duckdb", 42, "dagster"))
+    assert definitions.is_transient(
+        RuntimeError('IO Error: Could not set lock on file "/w.duckdb": Conflicting lock')
+    )
+    assert definitions.is_transient(OSError("connection refused"))
+    assert not definitions.is_transient(RuntimeError("Catalog Error: Table x does not exist"))
+    assert not definitions.is_transient("Compilation Error in model contacts")
+
+    def step(error: Exception):
+        yield 1
+        raise error
+
+    wrapped = definitions.one_attempt_unless_transient(step)
+    with pytest.raises(dg.Failure) as failed:
+        list(wrapped(ValueError("as_of is in the wrong format")))
+    assert failed.value.allow_retries is False
+    assert failed.value.description == "ValueError: as_of is in the wrong format"
+    with pytest.raises(ConnectionError):  # left to the retry policy
+        list(wrapped(ConnectionError("server closed the connection unexpectedly")))
 
 
 def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definitions, monkeypatch):
@@ -363,6 +402,15 @@ def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definit
     assert config.run_queue_config.max_concurrent_runs == 1
     assert config.pool_config.default_pool_limit == 1
     assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+    # a run that failed in a step is not run again (its steps retry transient errors); a
+    # run whose worker died is
+    assert not instance.run_retries_retry_on_asset_or_op_failure
+    # the daemon fails runs whose worker is gone and frees the pool slots they held
+    assert instance.run_monitoring_enabled
+    assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+    # the schedule and the sensor run from the start
+    assert definitions.daily_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert definitions.high_intent_events.default_status == dg.DefaultSensorStatus.RUNNING
     assert definitions.daily_refresh.tags["dagster/retry_strategy"] == "FROM_FAILURE"
     # a backfill of several days runs one day, one as_of, per run
     for asset in (definitions.raw_tables, definitions.dbt_models):
