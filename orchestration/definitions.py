@@ -53,7 +53,7 @@ from audience.checks import CheckResult, load_suites, run_checks
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
 from audience.loader import BadFile, LoadReport, discover, load_dir, plan_file
-from audience.project import duckdb_path, output_dir, project_dir
+from audience.project import duckdb_path, output_dir, project_dir, target_dir
 from audience.sources import CONTRACT
 from audience.syncs import load_config, run_syncs
 from audience.warehouse import WarehouseBusy, connected, duckdb_lock_conflict
@@ -120,7 +120,11 @@ def one_attempt_unless_transient(
     return wrapped
 
 
-dbt_project = DbtProject(project_dir=ROOT, profiles_dir=ROOT, target=TARGET)
+# dbt's artifacts where dbt writes them (DBT_TARGET_PATH when set: parallel test workers,
+# and the `dagster dev` they start, each keep their own)
+dbt_project = DbtProject(
+    project_dir=ROOT, profiles_dir=ROOT, target=TARGET, target_path=target_dir()
+)
 dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():  # a fresh clone: parse once to get the manifest
     from audience.dbt import run_dbt

@@ -33,7 +33,8 @@ def run_main_job(tmp_path, target: str, capsys) -> dict:
     # then the syncs that are configured: the ad files need nothing, the rest are skipped
     assert "ad_audiences: success: " in out
     assert "crm: skipped: not configured: set AUDIENCE_CRM_DATABASE" in out
-    assert list((tmp_path / "output" / "ad_audiences" / "google").glob("*.csv"))
+    # one file per audience: google/<audience>/<file>
+    assert list((tmp_path / "output" / "ad_audiences" / "google").glob("*/*.csv"))
     return json.loads((tmp_path / "output" / "run_summary.json").read_text())
 
 

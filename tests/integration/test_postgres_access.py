@@ -250,7 +250,7 @@ def test_sync_role_syncs_with_only_its_grants(roles, tmp_path, capsys):
     assert (
         sum(len(members) for members in state.lists.values()) == dict(delivered)["marketing_lists"]
     )
-    assert list((tmp_path / "ads").glob("*/*.csv"))
+    assert list((tmp_path / "ads").glob("*/*/*.csv"))  # <platform>/<audience>/<file>
     for relation in ("raw.identifies", "staging.stg_crm__contacts"):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             query_as(sync_role, database, f"select count(*) from {relation}")

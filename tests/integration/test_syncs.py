@@ -329,9 +329,7 @@ def test_a_rejected_member_is_kept_with_its_reason_and_retried(warehouse, api, c
     )[0][0]
 
 
-def test_a_member_refused_max_attempts_times_is_dead_lettered_until_it_changes(
-    warehouse, api, con
-):
+def test_a_member_refused_max_attempts_times_is_dead_lettered_until_it_changes(warehouse, api, con):
     state, _ = api
     forget(con, "marketing_lists")
     email = con.query(f"select min(email) from {LISTS}")[0][0]
