@@ -32,7 +32,7 @@ run: install
 
 ## test: linters, then the whole test suite (but the Spark lane)
 test: lint
-	$(BIN)/pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 ## test-spark: the Spark lane: the project built on Spark in-process, equal to DuckDB
 test-spark: install-spark

@@ -5,7 +5,8 @@ history can be replayed on a fresh warehouse the clean way: the same loads, and 
 from scratch (everything but the raw tables and the history snapshots dropped first).
 
 `audience run` twice, a Dagster retry, `kill -9` then a rerun: whatever happened, the
-warehouse must equal that clean replay (tests/integration/test_idempotence.py).
+warehouse must equal that clean replay (tests/integration/test_idempotence.py and
+test_reruns.py).
 """
 
 from __future__ import annotations
