@@ -129,9 +129,11 @@ class Lab:
     def killed_build(self, as_of: datetime, share: float) -> None:
         """A build that stopped after the first `share` of its nodes, in the order dbt runs
         them (what `kill -9` between two models leaves: each model is one transaction)."""
-        nodes = build_order()
-        selected = nodes[: max(1, int(len(nodes) * share))]
         with self.selected():
+            # the manifest of this process's dbt settings (a fresh test worker has none yet)
+            run_dbt(["parse"], target=self.target, as_of=as_of)
+            nodes = build_order()
+            selected = nodes[: max(1, int(len(nodes) * share))]
             run_dbt([*BUILD, "--select", *selected], target=self.target, as_of=as_of)
 
     def drop_built(self) -> None:
