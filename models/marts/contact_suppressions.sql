@@ -48,12 +48,7 @@ forgotten as (
 ),
 
 channels as (
-    {%- for channel in var('consent__channels') %}
-        select '{{ channel }}' as channel
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ consent_channels() }}
 ),
 
 {%- set esp_reasons = [

@@ -21,12 +21,7 @@ normalized as (
 ),
 
 channels as (
-    {%- for channel in var('consent__channels') %}
-        select '{{ channel }}' as channel
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ consent_channels() }}
 ),
 
 final as (
