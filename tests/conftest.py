@@ -29,6 +29,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
+        # a worker runs as `python -c`: its __main__ has no file, which pyspark (installed by
+        # `make install-spark`, imported by Great Expectations) takes for a doctest run and
+        # answers with sys.exit(0)
+        import sys
+
+        main = sys.modules["__main__"]
+        if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+            main.__file__ = f"<pytest-xdist {worker}>"
         os.environ["DBT_TARGET_PATH"] = str(project_dir() / "target" / "workers" / worker)
         os.environ["DBT_LOG_PATH"] = str(project_dir() / "logs" / "workers" / worker)
 

@@ -16,6 +16,7 @@ import pytest
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
+from audience.project import environment
 from audience.warehouse import (
     DuckDBWarehouse,
     PostgresWarehouse,
@@ -86,21 +87,6 @@ class BuiltWarehouse:
 
     def scalar(self, sql: str) -> object:
         return self.query(sql)[0][0]
-
-
-@contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables (read by profiles.yml and the CLI) for a while."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def build_warehouse(

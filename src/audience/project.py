@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +38,19 @@ def output_dir() -> Path:
     """Where a run writes its summary, demo data and reports: AUDIENCE_OUTPUT_DIR or output/."""
     configured = os.environ.get("AUDIENCE_OUTPUT_DIR")
     return (Path(configured) if configured else project_dir() / "output").resolve()
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables (read by profiles.yml and the CLI) for a while, then put
+    back what was there."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

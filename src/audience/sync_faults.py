@@ -41,7 +41,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ import pyarrow as pa
 
 from audience.checks import CheckResult, CheckRun, load_suites, record
 from audience.devservers import FAULTS, ApiState, Server
+from audience.project import environment
 from audience.syncs import (
     STATE_SCHEMA,
     AdFiles,
@@ -498,24 +499,15 @@ class FaultSuite:
             self._crm_rows("truncate crm_contacts, crm_writes")
         directory.mkdir(parents=True, exist_ok=True)
 
-    @contextmanager
-    def _environment(self, server: Server, directory: Path) -> Iterator[None]:
-        values = {
-            ENV["url"]: server.url,
-            ENV["webhook"]: f"{server.url}/webhook",
-            ENV["directory"]: str(directory),
-            ENV["crm"]: self.crm_database,
-        }
-        previous = {name: os.environ.get(name) for name in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for name, value in previous.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    def _environment(self, server: Server, directory: Path) -> AbstractContextManager[None]:
+        return environment(
+            **{
+                ENV["url"]: server.url,
+                ENV["webhook"]: f"{server.url}/webhook",
+                ENV["directory"]: str(directory),
+                ENV["crm"]: self.crm_database,
+            }
+        )
 
     def run_kind(
         self, kind: str, runs: int, *, seed: int = 0, server_fault_rate: float = 0.2
