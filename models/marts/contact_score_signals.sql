@@ -1,5 +1,6 @@
 {#- Where each contact's scores come from: one row per contact and signal with its count and
-    points (after time decay), and its share of the engagement points. -#}
+    points (after time decay), its share of the engagement points, and its points (log-odds)
+    in the learned lead score (0 until `audience train` wrote a model). -#}
 with
 
 points as (
@@ -26,6 +27,7 @@ final as (
         points.engagement_points,
         points.engagement_points_30d_ago,
         points.intent_points,
+        points.lead_points,
         case
             when totals.positive_points > 0 and points.engagement_points > 0
                 then {{ round_to('points.engagement_points / totals.positive_points', 4) }}

@@ -174,6 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     _add_target(explain)
 
+    train = commands.add_parser(
+        "train",
+        help="learn the lead score from the warehouse's own outcomes (opportunities, orders)",
+    )
+    train.add_argument(
+        "--as-of",
+        help="start of the held-out period (default: the latest build's as_of - horizon)",
+    )
+    train.add_argument(
+        "--horizon-days", type=int, default=60, help="outcomes counted within N days (60)"
+    )
+    train.add_argument(
+        "--holdout-days",
+        type=int,
+        default=30,
+        help="the training snapshots end M days before the held-out one (30)",
+    )
+    train.add_argument("--dry-run", action="store_true", help="report the model, write no weights")
+    _add_target(train)
+
     forget = commands.add_parser(
         "forget",
         help="record a deletion request: the person leaves every mart at the next build and "
@@ -465,6 +485,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from audience.train import TrainError, report, train
+
+    try:
+        with connected(args.target) as warehouse:
+            result = train(
+                warehouse,
+                as_of=parse_as_of(args.as_of) if args.as_of else None,
+                horizon_days=args.horizon_days,
+                holdout_days=args.holdout_days,
+                write=not args.dry_run,
+            )
+    except TrainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for line in report(result):
+        print(line)
+    # a model that does worse than the current weights is refused: a scheduler sees it
+    return 1 if result.auc < result.current_auc else 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from audience.consent import ConsentError, forget
 
@@ -610,6 +651,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
+    "train": cmd_train,
     "forget": cmd_forget,
     "suppress": cmd_suppress,
     "bench-sync": cmd_bench_sync,

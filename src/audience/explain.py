@@ -9,6 +9,7 @@ The same `Explanation` renders as a terminal view (rich) and as a stable JSON do
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -99,6 +100,27 @@ class Signal:
     engagement_points_30d_ago: float
     intent_points: float
     share_of_engagement_points: float
+    lead_points: float = 0.0  # log-odds in the trained lead model (0: hand-set weights)
+
+
+@dataclass
+class LeadTerm:
+    term: str  # intercept | fit_score | third_party_intent | signals
+    value: float | None  # the feature (fit and intent 0-1); None for the intercept and signals
+    weight: float | None
+    points: float  # log-odds
+
+
+@dataclass
+class LeadModel:
+    """The trained lead model (`audience train`) and its terms for this contact: the lead
+    score is 100 x the logistic of their sum."""
+
+    model_id: str
+    holdout_auc: float | None
+    terms: list[LeadTerm]
+    log_odds: float
+    probability: float  # percent
 
 
 @dataclass
@@ -156,6 +178,7 @@ class Explanation:
     segments: list[Membership] = field(default_factory=list)
     primary_segment: PrimarySegment | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    lead_model: LeadModel | None = None  # None: the hand-set weights score (or not readable)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -332,6 +355,62 @@ def fit_components(warehouse: Warehouse, contact_key: str) -> list[FitComponent]
     return sorted(best.values(), key=lambda c: (order.get(c.attribute, 99), c.attribute))
 
 
+def lead_model(
+    warehouse: Warehouse, contact_key: str, fit_score: float, signals: Sequence[Signal]
+) -> LeadModel | None:
+    """The trained lead model's terms for the contact, or None when the hand-set weights
+    score (no model in scoring.score_weights) or the user cannot read the weights."""
+    if not warehouse.column_names("scoring", "score_weights"):
+        return None
+    weights = {
+        str(t): (float(w), r[0], r[1])
+        for t, w, *r in warehouse.query(
+            "select feature_type, weight, model_id, holdout_auc from scoring.score_weights "
+            "where score = 'lead' and feature_type <> 'signal' and weight is not null"
+        )
+    }
+    if not weights:
+        return None
+    third_party = 0.0
+    if _fit_readable(warehouse):
+        row = warehouse.query(
+            "select accounts.third_party_intent_score from intermediate.int_contact_profiles "
+            "as profiles inner join intermediate.int_account_features as accounts "
+            "on profiles.company_id = accounts.company_id where profiles.contact_key = ?",
+            [contact_key],
+        )
+        third_party = float(row[0][0] or 0) / 100 if row else 0.0
+    any_weight = next(iter(weights.values()))
+
+    def weight(name: str) -> float:
+        return weights[name][0] if name in weights else 0.0
+
+    fit = fit_score / 100
+    terms = [
+        LeadTerm("intercept", None, None, _number(weight("intercept"))),
+        LeadTerm(
+            "fit_score", fit, _number(weight("fit_score")), _number(weight("fit_score") * fit)
+        ),
+        LeadTerm(
+            "third_party_intent",
+            third_party,
+            _number(weight("third_party_intent")),
+            _number(weight("third_party_intent") * third_party),
+        ),
+        LeadTerm("signals", None, None, _number(sum(s.lead_points for s in signals))),
+    ]
+    log_odds = sum(t.points for t in terms)
+    probability = 100 / (1 + math.exp(-max(min(log_odds, 30), -30)))
+    auc = any_weight[2]
+    return LeadModel(
+        model_id=str(any_weight[1]),
+        holdout_auc=None if auc is None else _number(auc, 3),
+        terms=terms,
+        log_odds=_number(log_odds),
+        probability=_number(probability, 1),
+    )
+
+
 def _segment_dates(
     qualified_at: Any, entered_at: Any, expiry_days: Any, min_dwell_days: Any
 ) -> tuple[str | None, str | None]:
@@ -431,15 +510,22 @@ def explain(warehouse: Warehouse, query: str) -> Explanation:
                 _number(r[4]),
                 _number(r[5]),
                 _number(r[6]),
+                _number(r[7]),
             )
             for r in warehouse.query(
                 "select signal_type, signal, events, engagement_points, "
-                "engagement_points_30d_ago, intent_points, share_of_engagement_points "
-                "from marts.contact_score_signals where contact_key = ?",
+                "engagement_points_30d_ago, intent_points, share_of_engagement_points, "
+                "lead_points from marts.contact_score_signals where contact_key = ?",
                 [contact_key],
             )
         ),
-        key=lambda s: (-s.engagement_points, -s.intent_points, s.signal_type, s.signal),
+        key=lambda s: (
+            -s.engagement_points,
+            -s.intent_points,
+            -s.lead_points,
+            s.signal_type,
+            s.signal,
+        ),
     )
     segments: list[Membership] = []
     for r in warehouse.query(
@@ -497,6 +583,7 @@ def explain(warehouse: Warehouse, query: str) -> Explanation:
         segments=segments,
         primary_segment=_primary(contact["primary_segment_id"], segments),
         history=history,
+        lead_model=lead_model(warehouse, contact_key, contact["fit_score"], signals),
     )
 
 
@@ -646,6 +733,9 @@ def renderables(explanation: Explanation) -> list[Any]:
     )
     sections.append(scores)
 
+    # the trained lead model's log-odds per signal, when there is one
+    learned = e.lead_model is not None
+    lead_column = ("lead",) if learned else ()
     signals = _table(
         "Score by signal",
         "signal",
@@ -653,8 +743,9 @@ def renderables(explanation: Explanation) -> list[Any]:
         "engagement",
         "30d ago",
         "intent",
+        *lead_column,
         "share",
-        justify_right=("events", "engagement", "30d ago", "intent", "share"),
+        justify_right=("events", "engagement", "30d ago", "intent", *lead_column, "share"),
         no_wrap=("signal",),
     )
     for g in e.signals:
@@ -664,6 +755,7 @@ def renderables(explanation: Explanation) -> list[Any]:
             _points(g.engagement_points),
             _points(g.engagement_points_30d_ago),
             _points(g.intent_points),
+            *((_points(g.lead_points),) if learned else ()),
             f"{g.share_of_engagement_points:.0%}",
         )
     if e.signals:
@@ -673,12 +765,43 @@ def renderables(explanation: Explanation) -> list[Any]:
             _points(sum(g.engagement_points for g in e.signals)),
             _points(sum(g.engagement_points_30d_ago for g in e.signals)),
             _points(sum(g.intent_points for g in e.signals)),
+            *((_points(sum(g.lead_points for g in e.signals)),) if learned else ()),
             "",
             style="bold",
         )
         sections.append(signals)
     else:
         sections.append(Text("No scored activity."))
+
+    if e.lead_model is not None:
+        model = e.lead_model
+        auc = "" if model.holdout_auc is None else f", held-out AUC {model.holdout_auc:.3f}"
+        lead = _table(
+            f"Lead score: trained model {model.model_id}{auc}",
+            "term",
+            "value",
+            "weight",
+            "log-odds",
+            justify_right=("value", "weight", "log-odds"),
+        )
+        for t in model.terms:
+            lead.add_row(
+                t.term,
+                "" if t.value is None else f"{t.value:.2f}",
+                "" if t.weight is None else f"{t.weight:+.3f}",
+                f"{t.points:+.3f}",
+            )
+        lead.add_row(
+            "total",
+            "",
+            "",
+            f"{model.log_odds:+.3f}",
+            style="bold",
+        )
+        sections.append(lead)
+        sections.append(
+            Text(f"  lead {model.probability:.1f} = 100 / (1 + e^-({model.log_odds:+.3f}))")
+        )
 
     if e.fit_components is None:
         sections.append(Text("Fit components: not readable with this warehouse user."))

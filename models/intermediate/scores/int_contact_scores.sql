@@ -1,6 +1,8 @@
 {#- One row per contact with every score and bucket: engagement (time-decayed, now and 30
     days ago, and its trend), recency bucket, fit, intent and lead scores, customer status,
-    lifecycle stage and email suppression. Weights and bounds are seeds and vars. -#}
+    lifecycle stage and email suppression. Weights and bounds are seeds and vars; once
+    `audience train` wrote a model (scoring.score_weights), the lead score is its probability
+    of an opportunity or a purchase, in percent. -#}
 with
 
 profiles as (
@@ -23,12 +25,24 @@ fit_weights as (
     select * from {{ ref('fit_weights') }}
 ),
 
+learned as (
+    -- the trained lead model's global terms; features = 0 when none was trained
+    select
+        count(*) as features,
+        coalesce(sum(case when feature_type = 'intercept' then weight end), 0) as intercept,
+        coalesce(sum(case when feature_type = 'fit_score' then weight end), 0) as fit_weight,
+        coalesce(sum(case when feature_type = 'third_party_intent' then weight end), 0)
+            as third_party_weight
+    from {{ ref('stg_scoring__score_weights') }}
+),
+
 points as (
     select
         contact_key,
         sum(engagement_points) as engagement_points,
         sum(engagement_points_30d_ago) as engagement_points_30d_ago,
-        sum(intent_points) as intent_points
+        sum(intent_points) as intent_points,
+        sum(lead_points) as lead_points
     from signal_points
     group by contact_key
 ),
@@ -71,6 +85,8 @@ scored as (
             ~ var('intent__third_party_share'),
             var('intent__scale_points'),
         ) }} as intent_score,
+        coalesce(accounts.third_party_intent_score, 0) as third_party_intent_score,
+        coalesce(points.lead_points, 0) as lead_points,
         profiles.is_identified,
         coalesce(accounts.is_customer, false) or features.orders > 0 as is_customer,
         coalesce(accounts.is_former_customer, false) as is_former_customer,
@@ -89,13 +105,19 @@ scored as (
 with_lead as (
     select
         scored.*,
-        {{ round_to(
-            var('lead__fit_share') ~ ' * scored.fit_score + (1 - ' ~ var('lead__fit_share') ~ ') * scored.intent_score',
-            1,
-        ) }} as lead_score,
+        case
+            when learned.features > 0 then {{ round_to(
+                '100.0 / (1 + exp(-1.0 * greatest(least(' ~ learned_lead_logit() ~ ', 30), -30)))', 1,
+            ) }}
+            else {{ round_to(
+                var('lead__fit_share') ~ ' * scored.fit_score + (1 - ' ~ var('lead__fit_share') ~ ') * scored.intent_score',
+                1,
+            ) }}
+        end as lead_score,
         {{ dbt.datediff("last_activity_at", as_of(), "hour") }}
             as hours_since_activity
     from scored
+    cross join learned
 ),
 
 final as (
