@@ -69,9 +69,10 @@ def test_the_site_is_one_page_that_opens_from_disk(docs):
     assert "model.audience.segment_membership" in page
     assert '"has_stats"' in page  # a key of catalog.json, absent from the manifest
     assert len(page) > 1_000_000
-    # the catalog holds the sources that exist: the ten contract tables of the demo data and
-    # the two privacy tables the build creates (deletion requests, manual suppressions)
-    assert docs.relations > 80 and docs.sources == 12
+    # the catalog holds the sources that exist: the ten contract tables of the demo data, the
+    # two privacy tables the build creates (deletion requests, manual suppressions) and the
+    # learned score weights (scoring.score_weights)
+    assert docs.relations > 80 and docs.sources == 13
 
 
 def test_the_catalog_has_every_public_relation_with_its_documented_columns(docs):
@@ -173,11 +174,12 @@ def test_lineage_has_no_dead_ends(docs):
         return False
 
     starts = [*manifest["sources"], *(n for n in manifest["nodes"] if n.startswith("seed."))]
-    # the ten contract tables, the two privacy tables, and the vendor tables their adapters read
+    # the ten contract tables, the two privacy tables, the score weights, and the vendor tables
+    # their adapters read
     contract = [
         s for s in manifest["sources"].values() if not (s["config"].get("meta") or {}).get("vendor")
     ]
-    assert len(contract) == 12
+    assert len(contract) == 13
     dead_ends = {start for start in starts if not reaches_an_exposure(start)}
     assert dead_ends == set(FEEDS_NO_EXPOSURE), sorted(dead_ends)
 

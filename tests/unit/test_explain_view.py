@@ -148,8 +148,10 @@ def test_json_document_is_stable():
         "segments",
         "primary_segment",
         "history",
+        "lead_model",
     ]
     assert doc["fit_components"] is None
+    assert doc["lead_model"] is None  # the hand-set weights score
     assert doc["history"][1] == {
         "at": "2026-06-08 00:00:00",
         "transition": "exited",
