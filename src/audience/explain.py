@@ -775,9 +775,8 @@ def renderables(explanation: Explanation) -> list[Any]:
 
     if e.lead_model is not None:
         model = e.lead_model
-        auc = "" if model.holdout_auc is None else f", held-out AUC {model.holdout_auc:.3f}"
         lead = _table(
-            f"Lead score: trained model {model.model_id}{auc}",
+            "Lead score (trained model)",
             "term",
             "value",
             "weight",
@@ -799,8 +798,12 @@ def renderables(explanation: Explanation) -> list[Any]:
             style="bold",
         )
         sections.append(lead)
+        auc = "" if model.holdout_auc is None else f", held-out AUC {model.holdout_auc:.3f}"
         sections.append(
-            Text(f"  lead {model.probability:.1f} = 100 / (1 + e^-({model.log_odds:+.3f}))")
+            Text(
+                f"  lead {model.probability:.1f} = 100 / (1 + e^-({model.log_odds:+.3f}))"
+                f"  (model {model.model_id}{auc})"
+            )
         )
 
     if e.fit_components is None:

@@ -204,3 +204,27 @@ def test_unknown_email_is_a_clear_message_and_exit_code_1(tiny_warehouse, capsys
     code, out, err = explain(tiny_warehouse, capsys, "no-such-key", "--json")
     assert (code, out) == (1, "")
     assert "no contact has the email, contact key or identifier no-such-key" in err
+
+
+def test_train_rebuilds_the_hand_set_lead_score_as_of_the_build(tiny_warehouse, capsys):
+    """The features `audience train` computes at an instant are the build's (on each engine),
+    and on the fixture (no conversion after any snapshot) it refuses to train."""
+    from audience.train import project_vars, scoring_signals, snapshot
+    from audience.warehouse import connected
+
+    with environment(**settings(tiny_warehouse)), connected(tiny_warehouse.target) as warehouse:
+        signals = scoring_signals(warehouse)
+        now = snapshot(warehouse, tiny_warehouse.as_of, 60, signals, project_vars())
+        built = dict(warehouse.query("select contact_key, lead_score from marts.contacts"))
+    assert now.contacts
+    assert {k: h for k, h in zip(now.contacts, now.handset, strict=True)} == pytest.approx(
+        {k: built[k] for k in now.contacts}, abs=0.11
+    )
+    assert any(h > 0 for h in now.handset)
+    with environment(**settings(tiny_warehouse)):
+        code = main(
+            ["train", "--horizon-days", "10", "--dry-run", "--target", tiny_warehouse.target]
+        )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "0 of" in err and "converting" in err

@@ -259,7 +259,7 @@ def test_training_recovers_the_planted_relation(generated_warehouse):
     warehouse = DuckDBWarehouse(generated_warehouse.path)
     try:
         result = train(warehouse, horizon_days=60, holdout_days=30, write=False)
-        stored = warehouse.scalar("select count(*) from scoring.score_weights")
+        stored = warehouse.query("select count(*) from scoring.score_weights")[0][0]
     finally:
         warehouse.close()
     assert result.current == "hand-set" and not result.replaced and stored == 0
@@ -282,9 +282,9 @@ def test_the_hand_set_lead_score_is_recomputed_as_of_the_build(generated_warehou
         signals = scoring_signals(warehouse)
         now = snapshot(warehouse, generated_warehouse.as_of, 60, signals, project_vars())
         built = dict(warehouse.query("select contact_key, lead_score from marts.contacts"))
-        lead_points = warehouse.scalar(
+        lead_points = warehouse.query(
             "select sum(abs(lead_points)) from marts.contact_score_signals"
-        )
+        )[0][0]
     finally:
         warehouse.close()
     # the features `audience train` rebuilds at an instant are the build's, at its as_of
@@ -370,6 +370,12 @@ def test_explain_shows_lead_points_per_signal_with_trained_weights(trained_copy)
     assert model.probability == pytest.approx(lead, abs=0.11)
     out = io.StringIO()
     render(explanation, file=out, width=140)
-    text = out.getvalue()
-    assert f"Lead score: trained model {result.model_id}" in text
-    assert f"lead {model.probability:.1f} = 100 / (1 + e^-(" in text
+    lines = [" ".join(line.split()) for line in out.getvalue().splitlines()]
+    assert "Lead score (trained model)" in lines
+    assert any(
+        line.startswith("signal events engagement 30d ago intent lead share") for line in lines
+    )
+    assert (
+        f"lead {model.probability:.1f} = 100 / (1 + e^-({model.log_odds:+.3f})) "
+        f"(model {result.model_id}, held-out AUC {result.auc:.3f})"
+    ) in lines
