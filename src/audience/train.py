@@ -13,10 +13,11 @@ built warehouse:
 The model is fitted on TRAINING_PERIODS snapshots (`holdout_days` before T, then every N days
 further back) and checked on the held-out snapshot as of T (outcomes in the N days after it),
 against the current weights on the same contacts: the hand-set lead score (0.5 fit + 0.5
-intent) or a previously trained model. It replaces the weights in scoring.score_weights only when its AUC
-is not worse; the next build scores with them (int_contact_scores, int_contact_signal_points)
-and `audience explain` shows each signal's lead points. Contacts already at an opportunity or
-customer at the snapshot are left out; contacts never seen by then too.
+intent) or a previously trained model. It replaces the weights in scoring.score_weights only
+when its AUC is not worse; the next build scores with them (int_contact_scores,
+int_contact_signal_points) and `audience explain` shows each signal's lead points. Contacts
+already at an opportunity or customer at the snapshot are left out; contacts never seen by
+then too.
 """
 
 from __future__ import annotations
