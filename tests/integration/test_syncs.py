@@ -520,6 +520,34 @@ def test_crm_tasks_are_created_once_and_closed_when_the_record_leaves(warehouse,
     assert sync(con, "crm_tasks").sent == 0
 
 
+def test_sequences_enroll_members_once_and_unenroll_who_leaves(warehouse, api, con):
+    """The routed MQLs the email channel reaches are enrolled in their outbound sequence;
+    a second sync sends nothing; a member who leaves the segment is unenrolled."""
+    state, server = api
+    forget(con, "sequences")
+    expected = set(
+        con.query(
+            "select contact_key from marts.export_sequence_enrollments "
+            "where email_reach = 'reachable' and sequence_id = 'mql_follow_up'"
+        )
+    )
+    assert expected, "the demo data has routed MQLs"
+    with environment(AUDIENCE_SEQUENCES_API_URL=server.url):
+        first = sync(con, "sequences")
+        assert (first.status, first.added) == ("success", len(expected))
+        assert set(state.sequences["mql_follow_up"]) == {key for (key,) in expected}
+        assert set(state.enrolls.values()) == {1}
+        requests = state.requests
+        assert sync(con, "sequences").sent == 0
+        assert state.requests == requests
+        (leaver,) = sorted(expected)[0]
+        con.execute(f"delete from marts.export_sequence_enrollments where contact_key = '{leaver}'")
+        third = sync(con, "sequences")
+    assert (third.added, third.changed, third.removed) == (0, 0, 1)
+    assert leaver not in state.sequences["mql_follow_up"]
+    assert state.unenrolls[("mql_follow_up", leaver)] == 1
+
+
 def test_crm_rejects_a_bad_record_alone(warehouse):
     connection = DuckDBWarehouse(warehouse.path)
     try:

@@ -29,6 +29,7 @@ def test_the_project_file_is_in_step_with_syncs_yml():
         "sync_crm",
         "sync_crm_tasks",
         "sync_marketing_lists",
+        "sync_sequences",
         "sync_ad_audiences",
         "sync_lead_routing",
     ]

@@ -64,6 +64,7 @@ def test_the_shipped_destinations_load():
         "audience_api",
         "ad_files",
         "webhook",
+        "sequence_api",
     }
     assert configs["crm_tasks"].options["table"] == "crm_tasks"
     assert configs["lead_routing"].append_only
@@ -73,6 +74,7 @@ def test_the_shipped_destinations_load():
         "crm": "crm",
         "crm_tasks": "crm",
         "marketing_lists": "email",
+        "sequences": "email",
         "ad_audiences": "ads",
         "lead_routing": "crm",
     }

@@ -14,6 +14,7 @@
 -- depends_on: {{ ref('export_crm_contacts') }}
 -- depends_on: {{ ref('export_crm_tasks') }}
 -- depends_on: {{ ref('export_lead_notifications') }}
+-- depends_on: {{ ref('export_sequence_enrollments') }}
 
 {%- set destinations = [] %}
 {%- if execute %}
