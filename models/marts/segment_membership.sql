@@ -15,7 +15,7 @@
 
     Cadence: a build recomputes the segments whose `cadence` var segments__cadences lists
     (default all: realtime, daily, weekly). The others keep the membership the build before
-    as_of had, reason included (less members who completed the goal or were forgotten): the
+    as_of had, with the reason each member entered with (less members who completed the goal or were forgotten): the
     daily orchestration builds with realtime and daily, the weekly schedule with all three,
     so a weekly segment changes only at a weekly run. A build with no history before its
     as_of recomputes every segment.
