@@ -49,6 +49,7 @@ from dagster_dbt import (
     get_asset_key_for_model,
 )
 
+from audience.cadence import build_vars, weekly_schedule
 from audience.checks import CheckResult, load_suites, run_checks
 from audience.contract import RAW_TABLES
 from audience.dbt import AS_OF_FORMAT
@@ -260,7 +261,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     only a busy warehouse or a lost connection is tried again."""
     as_of = run_as_of(context).strftime(AS_OF_FORMAT)
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps({"as_of": as_of})], context=context, raise_on_error=False
+        ["build", "--vars", json.dumps(build_vars(as_of, context.run.tags))],
+        context=context,
+        raise_on_error=False,
     )
     yield from invocation.stream()
     if invocation.is_successful():
@@ -681,7 +684,7 @@ defs = dg.Definitions(
     assets=[raw_tables, dbt_models, *sync_assets],
     asset_checks=[raw_gates, mart_gates],
     jobs=[daily_refresh, realtime_refresh],
-    schedules=[daily_schedule],
+    schedules=[daily_schedule, weekly_schedule(daily_refresh)],
     sensors=[high_intent_events],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "dbt"))},
 )

@@ -113,6 +113,7 @@ class Planting:
         persona: str | None = None,
         first_seen_days_ago: float = 300,
         loyalty_tier: str | None = None,
+        verified_days_ago: float = 30,
     ) -> Person:
         domain = f"{company_id}.planted.example" if company_id else "shopper.planted.example"
         person = Person(key, f"{key}@{domain}" if email else None, company_id)
@@ -142,12 +143,20 @@ class Planting:
                     "owner_id": "O_planted",
                     "created_at": self.at(first_seen_days_ago),
                     "updated_at": self.at(first_seen_days_ago),
-                    "firmographics_verified_at": self.at(30),
+                    "firmographics_verified_at": self.at(verified_days_ago),
                 }
             )
         return person
 
-    def page(self, person: Person, path: str, days_ago: float = 0, hours_ago: float = 0) -> None:
+    def page(
+        self,
+        person: Person,
+        path: str,
+        days_ago: float = 0,
+        hours_ago: float = 0,
+        *,
+        engaged_seconds: int | None = None,
+    ) -> None:
         self.rows["pages"].append(
             {
                 "id": self._next("page"),
@@ -157,6 +166,7 @@ class Planting:
                 "received_at": self.at(days_ago, hours_ago),
                 "url": f"https://www.acmesoft.example{path}",
                 "path": path,
+                "engaged_seconds": None if engaged_seconds is None else str(engaged_seconds),
             }
         )
 

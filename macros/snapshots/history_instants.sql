@@ -35,6 +35,16 @@
     {{ return(later > 0) }}
 {%- endmacro %}
 
+{# True when the snapshot holds history before this build's as_of: a build before it, whose
+   state a build may carry forward. #}
+{% macro history_holds_instant_before_as_of(snapshot_relation) -%}
+    {%- set earlier = run_query(
+        'select count(*) from (' ~ history_instants_sql(snapshot_relation) ~ ') as instants'
+        ~ ' where instant < ' ~ as_of()
+    ).columns[0].values()[0] | int -%}
+    {{ return(earlier > 0) }}
+{%- endmacro %}
+
 {# Post-hook of each history snapshot: remember this build's instant. #}
 {% macro remember_history_instant() -%}
     {%- if execute and model.resource_type == 'snapshot' -%}

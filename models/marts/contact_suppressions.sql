@@ -17,6 +17,9 @@
       rejoin (email_group_unsubscribes): `group_id` says which, and it closes that group
       only (is_channel_wide false);
     - email, crm_opt_out: the CRM's consent flag on any of the person's records;
+    - email, fatigued: the person ignored their last var email__fatigue_ignored_sends (5)
+      delivered emails in a row (int_contact_email_fatigue); it lapses
+      var email__fatigue_pause_days (30) after the last of them;
     - any channel, manual: entered by hand (`audience suppress`, privacy.manual_suppressions);
     - every channel, deletion_request: the person asked to be forgotten (`audience forget`).
       They are in no other mart (identity_map leaves them out); the row is the record that
@@ -33,6 +36,10 @@ group_unsubscribes as (
 
 crm_opt_outs as (
     select * from {{ ref('int_contact_crm_opt_outs') }}
+),
+
+fatigue as (
+    select * from {{ ref('int_contact_email_fatigue') }}
 ),
 
 manual_entries as (
@@ -120,6 +127,16 @@ unioned as (
         opted_out_since as since,
         cast(null as {{ dbt.type_string() }}) as detail
     from crm_opt_outs
+    union all
+    select
+        contact_key,
+        'email' as channel,
+        'fatigued' as reason,
+        cast(null as {{ dbt.type_string() }}) as group_id,
+        'esp' as source,  -- noqa: RF04
+        fatigued_since as since,
+        {{ segment_reason("'ignored the last '", 'ignored_in_a_row', "' emails in a row'") }} as detail
+    from fatigue
     union all
     select
         contact_key,

@@ -13,6 +13,13 @@
     may hold them for a minimum dwell time. Both read the open spells of the membership
     history as the previous builds left it, which also gives entered_at.
 
+    Cadence: a build recomputes the segments whose `cadence` var segments__cadences lists
+    (default all: realtime, daily, weekly). The others keep the membership the build before
+    as_of had, with the reason each member entered with (less members who completed the goal or were forgotten): the
+    daily orchestration builds with realtime and daily, the weekly schedule with all three,
+    so a weekly segment changes only at a weekly run. A build with no history before its
+    as_of recomputes every segment.
+
     Membership says who qualifies, whatever the channel: a member without an email, or
     whose email channel is closed, is a member. Each destination sends those it can reach
     (an address for its channel, no suppression in contact_suppressions: the exports'
@@ -22,6 +29,7 @@
 -- begin segment models
 -- depends_on: {{ ref('buying_committee') }}
 -- depends_on: {{ ref('cart_abandoner') }}
+-- depends_on: {{ ref('case_study_reader') }}
 -- depends_on: {{ ref('category_browser') }}
 -- depends_on: {{ ref('churned_customer') }}
 -- depends_on: {{ ref('competitor_researcher') }}
@@ -30,15 +38,19 @@
 -- depends_on: {{ ref('declining_usage') }}
 -- depends_on: {{ ref('demo_page_bouncer') }}
 -- depends_on: {{ ref('demo_requested') }}
+-- depends_on: {{ ref('demo_video_viewer') }}
 -- depends_on: {{ ref('early_intent_account') }}
 -- depends_on: {{ ref('email_cta_clicker') }}
 -- depends_on: {{ ref('email_dormant') }}
 -- depends_on: {{ ref('email_streak_opener') }}
+-- depends_on: {{ ref('engaged_reader') }}
 -- depends_on: {{ ref('engaged_target_account') }}
 -- depends_on: {{ ref('executive_audience') }}
+-- depends_on: {{ ref('first_visit_in_6_months') }}
 -- depends_on: {{ ref('fit_and_intent') }}
 -- depends_on: {{ ref('form_abandoner') }}
 -- depends_on: {{ ref('hot_return_visitor') }}
+-- depends_on: {{ ref('integration_guide_reader') }}
 -- depends_on: {{ ref('lapsed_lead_60_90') }}
 -- depends_on: {{ ref('lookalike_best_customers') }}
 -- depends_on: {{ ref('loyalty_member') }}
@@ -49,8 +61,10 @@
 -- depends_on: {{ ref('pricing_repeat_viewer') }}
 -- depends_on: {{ ref('recent_visitor_unconverted') }}
 -- depends_on: {{ ref('renewal_at_risk') }}
+-- depends_on: {{ ref('researching_return_visitor') }}
 -- depends_on: {{ ref('review_site_clicker') }}
 -- depends_on: {{ ref('tofu_content_engaged') }}
+-- depends_on: {{ ref('topic_page_visitor') }}
 -- depends_on: {{ ref('web_dormant_6m') }}
 -- end segment models
 
@@ -73,6 +87,15 @@ profiles as (
 ),
 
 {%- set history = membership_snapshot_relation() %}
+{#- segments this build carries forward instead of recomputing (their cadence is not listed) -#}
+{%- set carried_segments = [] %}
+{%- if history is not none and history_holds_instant_before_as_of(history) %}
+    {%- for node in segment_nodes() %}
+        {%- if segment_setting(node, 'cadence') not in var('segments__cadences') %}
+            {%- do carried_segments.append(node.name) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
 
 open_spells as (
     -- read from the snapshot as it stands before this build's snapshot runs (not a ref: the
@@ -127,6 +150,9 @@ qualified as (
             qualified_at,
             {{ 'enters' if 'enters' in node.columns else 'true' }} as enters
         from {{ ref(node.name) }}
+        {%- if node.name in carried_segments %}
+            where false  -- carried forward (below)
+        {%- endif %}
         union all
     {%- endfor %}
     select
@@ -157,6 +183,29 @@ candidates as (
         )
 ),
 
+carried as (
+    -- the segments not recomputed this build: the members of the build before as_of, as
+    -- they were (no expiry: that is decided when the segment is recomputed)
+    {%- if carried_segments %}
+        select
+            segment_id,
+            contact_key,
+            reason,
+            qualified_at
+        from {{ history }}
+        where
+            {{ history_state_before_as_of() }}
+            and segment_id in ({% for name in carried_segments %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as segment_id,
+            cast(null as {{ dbt.type_string() }}) as contact_key,
+            cast(null as {{ dbt.type_string() }}) as reason,
+            cast(null as {{ dbt.type_timestamp() }}) as qualified_at
+        where false
+    {%- endif %}
+),
+
 held as (
     -- no longer qualified but inside the segment's minimum dwell time
     select
@@ -173,6 +222,9 @@ held as (
     where
         candidates.contact_key is null
         and settings.min_dwell_days is not null
+        {%- if carried_segments %}
+            and open_spells.segment_id not in ({% for name in carried_segments %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        {%- endif %}
         and open_spells.entered_at > {{ dbt.dateadd('day', '-1 * settings.min_dwell_days', as_of()) }}
 ),
 
@@ -185,6 +237,8 @@ eligible as (
         select * from candidates
         union all
         select * from held
+        union all
+        select * from carried
     ) as members
     inner join settings on members.segment_id = settings.segment_id
     inner join scores on members.contact_key = scores.contact_key

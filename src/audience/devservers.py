@@ -1,5 +1,6 @@
 """Local stand-ins for the HTTP destinations, for the tests and the sync benchmark: a
-marketing-lists API (batch add / remove members) and a webhook receiver, real servers on a
+marketing-lists API (batch add / remove members), an outbound-sequence API (enroll /
+unenroll contacts) and a webhook receiver, real servers on a
 local port with the failures real ones have (429 with Retry-After, transient 5xx, dying,
 and, through `fault_plan`, failing before or after processing a request, dropping the
 connection, answering too slowly).
@@ -44,6 +45,10 @@ class ApiState:
     lists: dict[str, set[str]] = field(default_factory=dict)
     adds: Counter = field(default_factory=Counter)  # (list, email) -> times added
     removes: Counter = field(default_factory=Counter)
+    #: outbound sequences: sequence -> external id (else email) -> the contact enrolled
+    sequences: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    enrolls: Counter = field(default_factory=Counter)  # (sequence, contact) -> times enrolled
+    unenrolls: Counter = field(default_factory=Counter)
     notifications: Counter = field(default_factory=Counter)  # Idempotency-Key -> times
     #: webhook bodies processed (canonical JSON -> times): one record notified twice under
     #: two keys shows here
@@ -209,6 +214,8 @@ def _handler(state: ApiState, server: Server) -> type[BaseHTTPRequestHandler]:
                 state.notified[json.dumps(body, sort_keys=True)] += 1
                 return 200, {"ok": True}
             parts = path.strip("/").split("/")  # lists/<id>/members/<action>
+            if len(parts) == 3 and parts[0] == "sequences" and parts[2] in {"enroll", "unenroll"}:
+                return self._sequence(parts[1], parts[2], body, echoed)
             if len(parts) != 4 or parts[0] != "lists" or parts[3] not in {"add", "remove"}:
                 return 404, {"error": "no such endpoint"}
             members = state.lists.setdefault(parts[1], set())
@@ -223,6 +230,27 @@ def _handler(state: ApiState, server: Server) -> type[BaseHTTPRequestHandler]:
                 else:
                     members.discard(email)
                     state.removes[(parts[1], email)] += 1
+            state.handled_batches += 1
+            return 200, {"rejected": rejected}
+
+        def _sequence(
+            self, sequence: str, action: str, body: dict[str, Any], echoed: str
+        ) -> tuple[int, dict]:
+            """Enroll or unenroll contacts (by external id, else email): enrolling one
+            already in the sequence changes nothing, as the sales-engagement tools do."""
+            enrolled = state.sequences.setdefault(sequence, {})
+            rejected = []
+            for contact in body.get("contacts", []):
+                email = contact.get("email")
+                who = contact.get("external_id") or email
+                if email in state.reject_emails:
+                    rejected.append({"email": email, "reason": f"invalid address{echoed}"})
+                elif action == "enroll":
+                    if who not in enrolled:
+                        state.enrolls[(sequence, who)] += 1
+                    enrolled[who] = contact
+                elif enrolled.pop(who, None) is not None:
+                    state.unenrolls[(sequence, who)] += 1
             state.handled_batches += 1
             return 200, {"rejected": rejected}
 

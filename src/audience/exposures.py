@@ -25,6 +25,10 @@ KIND_DESCRIPTIONS = {
     "audience_api": "adds and removes members of one list per segment through an HTTP audience API",
     "ad_files": ("writes one CSV of SHA-256-hashed emails per audience and ad platform for upload"),
     "webhook": "POSTs each record once to a webhook, with an Idempotency-Key",
+    "sequence_api": (
+        "enrolls and unenrolls the members of each mapped segment in an outbound sequence of a "
+        "sales-engagement tool through its HTTP API"
+    ),
 }
 
 #: Environment variables a kind reads besides the ones syncs.yml names (`*_env` options).

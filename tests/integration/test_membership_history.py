@@ -213,3 +213,71 @@ def test_generated_data_transitions_replay_the_daily_differences(generated_histo
         warehouse.scalar("select count(*) from snapshots.segment_membership_snapshot")
         == snapshot_rows[GENERATED_DAYS[-1]]
     )
+
+
+def segment_ids_of_cadence(warehouse, cadence: str) -> set[str]:
+    return {
+        row[0]
+        for row in warehouse.query(
+            f"select segment_id from marts.segments where cadence = '{cadence}'"
+        )
+    }
+
+
+def test_a_daily_build_between_weekly_runs_keeps_the_weekly_membership(generated_history, tmp_path):
+    """The daily orchestration builds with segments__cadences [realtime, daily]: three days
+    after the weekly build of 2026-06-30, the weekly segments keep that build's members
+    (with their reason at entry), although their models (rebuilt as of the new day) now say
+    otherwise; the daily and realtime segments are recomputed. On a copy of the module's
+    warehouse."""
+    warehouse, memberships, _, _, _ = generated_history
+    copy = dataclasses.replace(warehouse, path=tmp_path / "copy.duckdb")
+    shutil.copy(warehouse.path, copy.path)
+    weekly = segment_ids_of_cadence(copy, "weekly")
+    assert {"web_dormant_6m", "lapsed_lead_60_90", "email_dormant"} <= weekly
+    before = {
+        (key, segment, reason)
+        for key, segment, reason in copy.query(
+            "select contact_key, segment_id, reason from marts.segment_membership"
+        )
+    }
+    with environment(AUDIENCE_DUCKDB_PATH=str(copy.path)):
+        run_dbt(
+            BUILD,
+            target="duckdb",
+            as_of=datetime(2026, 7, 3),
+            extra_vars={"segments__cadences": ["realtime", "daily"]},
+        )
+    after = set(copy.query("select contact_key, segment_id, reason from marts.segment_membership"))
+    # the same members, with the reason they entered with (the history keeps that one)
+    assert {m[:2] for m in after if m[1] in weekly} == {m[:2] for m in before if m[1] in weekly}
+    entry_reasons = set(
+        copy.query(
+            "select contact_key, segment_id, reason_at_entry from marts.segment_membership_history "
+            "where valid_from <= timestamp '2026-06-30 00:00:00' "
+            "and (valid_to is null or valid_to > timestamp '2026-06-30 00:00:00')"
+        )
+    )
+    assert {m for m in after if m[1] in weekly} <= entry_reasons
+    assert {m for m in before if m[1] in weekly}, "the demo data has weekly members"
+    # the others moved on with the three days
+    others_before = {m[:2] for m in before if m[1] not in weekly}
+    others_after = {m[:2] for m in after if m[1] not in weekly}
+    assert others_before != others_after
+    # and the history says the weekly members never left
+    at = "timestamp '2026-07-03 00:00:00'"
+    in_history = set(
+        copy.query(
+            "select contact_key, segment_id from marts.segment_membership_history "
+            f"where valid_from <= {at} and (valid_to is null or valid_to > {at})"
+        )
+    )
+    assert {m[:2] for m in before if m[1] in weekly} <= in_history
+    assert memberships["2026-06-30"] == {m[:2] for m in before}
+    # what a weekly run as of the same day gives instead: other weekly members
+    with environment(AUDIENCE_DUCKDB_PATH=str(copy.path)):
+        run_dbt(
+            ["run", "--select", "segment_membership"], target="duckdb", as_of=datetime(2026, 7, 3)
+        )
+    recomputed = set(copy.query("select contact_key, segment_id from marts.segment_membership"))
+    assert {m for m in recomputed if m[1] in weekly} != {m[:2] for m in before if m[1] in weekly}

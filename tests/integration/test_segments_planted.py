@@ -52,6 +52,16 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "email_streak_opener": ({"streak_in"}, {"streak_machine", "dormant_in"}),
     "email_cta_clicker": ({"click_in"}, {"click_old"}),
     "review_site_clicker": ({"review_in"}, {"review_old"}),
+    # the three return patterns, each its own window: a hot return a month ago is none
+    "researching_return_visitor": ({"rr_in"}, {"rr_old", "hot_in", "fv_in"}),
+    "first_visit_in_6_months": ({"fv_in"}, {"rr_in", "webd_in", "fv_old"}),
+    "case_study_reader": ({"cs_in"}, {"cs_old"}),
+    "integration_guide_reader": ({"ig_in"}, {"committee_a"}),
+    "demo_video_viewer": ({"vid_in"}, {"vid_old"}),
+    # topic pages: the product and feature pages (var segments__topic_page_categories)
+    "topic_page_visitor": ({"topic_in", "hot_in"}, {"tofu_in", "topic_old"}),
+    # time on page: the gap to the next page view, or the source's engaged seconds
+    "engaged_reader": ({"read_in", "read_source"}, {"read_skim", "power_in"}),
     # cart_noaddr's events carry a user id only: a member all the same
     "cart_abandoner": ({"cart_in", "cart_noaddr"}, {"cart_ordered", "cart_fresh"}),
     "category_browser": ({"cat_in"}, {"cat_bought"}),
@@ -94,6 +104,13 @@ SUPPRESSED: dict[str, str] = {
     "loyal_in": "unsubscribed",
     "cust_in": "crm_opt_out",
     "exec_in": "hard_bounce",
+    "rr_in": "fatigued",
+    "fv_in": "spam_complaint",
+    "cs_in": "unsubscribed",
+    "ig_in": "hard_bounce",
+    "vid_in": "crm_opt_out",
+    "topic_in": "fatigued",
+    "read_in": "repeated_soft_bounces",
     # the segment's own near-misses of before: unsubscribed members now
     "tofu_unsubscribed": "unsubscribed",
     "dormant_unsub": "unsubscribed",
@@ -126,6 +143,8 @@ def close_email_channels(p: Planting) -> None:
                 p.esp_event(person, "bounce", days_ago, bounce_type="soft")
         elif reason == "crm_opt_out":
             p.opt_out_in_crm(person)
+        elif reason == "fatigued":
+            p.deliveries(person, ["none"] * 5)  # the last 5 sends ignored
     p.esp_event(p.people["pair_a"], "group_unsubscribe", 5, unsubscribe_group_id="newsletter")
     p.esp_event(p.people["pair_b"], "unsubscribe", 8)
     p.esp_event(p.people["pair_b"], "resubscribe", 4)
@@ -249,6 +268,35 @@ def plant(p: Planting) -> None:
     p.email(click_old, "click", 20, "msg_click_old")
     p.track(p.person("review_in"), "Review Site Clicked", days_ago=5)
     p.track(p.person("review_old"), "Review Site Clicked", days_ago=20)
+    rr_in = p.person("rr_in")
+    p.page(rr_in, "/docs/setup", days_ago=30)
+    p.page(rr_in, "/docs/setup", days_ago=3)
+    rr_old = p.person("rr_old")  # came back after 30 days, but 10 days ago
+    p.page(rr_old, "/docs/setup", days_ago=40)
+    p.page(rr_old, "/docs/setup", days_ago=10)
+    fv_in = p.person("fv_in")
+    p.page(fv_in, "/docs/setup", days_ago=250)
+    p.page(fv_in, "/docs/setup", days_ago=2)
+    fv_old = p.person("fv_old")  # back after 8 months, but 20 days ago
+    p.page(fv_old, "/docs/setup", days_ago=260)
+    p.page(fv_old, "/docs/setup", days_ago=20)
+    p.page(p.person("cs_in"), "/case-studies/initech", days_ago=5)
+    p.page(p.person("cs_old"), "/case-studies/initech", days_ago=20)
+    ig_in = p.person("ig_in")
+    p.page(ig_in, "/integrations/salesforce", days_ago=4)
+    p.page(ig_in, "/integrations/slack", days_ago=2)
+    p.track(p.person("vid_in", crm=True), "Video Watched", days_ago=3, video_id="vid_demo")
+    p.track(p.person("vid_old"), "Video Watched", days_ago=20, video_id="vid_demo")
+    p.page(p.person("topic_in"), "/features/segments", days_ago=2)
+    p.page(p.person("topic_old"), "/features/segments", days_ago=20)
+    read_in = p.person("read_in")  # six minutes on the guide before the next page
+    p.page(read_in, "/blog/long-guide", hours_ago=5)
+    p.page(read_in, "/blog/next", hours_ago=4.9)
+    p.page(p.person("read_source"), "/blog/long-guide", days_ago=2, engaged_seconds=600)
+    read_skim = p.person("read_skim")  # half a minute, then another page
+    p.page(read_skim, "/blog/long-guide", hours_ago=5)
+    p.page(read_skim, "/blog/next", hours_ago=4.99)
+    p.page(read_skim, "/blog/third", hours_ago=4.98, engaged_seconds=20)
 
     # B2C
     cart_in = p.person("cart_in")
@@ -279,6 +327,9 @@ def plant(p: Planting) -> None:
     exec_co = p.company("execco")
     p.person("exec_in", company_id=exec_co, crm=True, persona="decision_maker")
     p.person("exec_champion", company_id=exec_co, crm=True, persona="champion")
+
+    # hygiene: a CRM record not verified in 400 days gets a re-verification task
+    p.person("stale_crm", company_id=exec_co, crm=True, verified_days_ago=400)
 
 
 @pytest.fixture(scope="module")
@@ -335,7 +386,7 @@ def test_every_catalog_segment_is_checked_but_the_lookalikes(planted_warehouse):
     # lookalikes depend on the centroid of all customers: covered by its YAML docs and the
     # similarity bound test below, not by a planted person
     assert catalog - set(EXPECTED) == {"lookalike_best_customers"}
-    assert len(catalog) == 32
+    assert len(catalog) == 39
 
 
 def test_lookalikes_are_non_customers_above_the_similarity_bound(planted_warehouse):
@@ -397,7 +448,7 @@ def test_no_suppressed_member_reaches_an_email_destination(planted_warehouse):
     # every segment has a suppressed planted member, of every email reason
     assert all(inside & set(SUPPRESSED) for inside, _ in EXPECTED.values())
     reasons = set(SUPPRESSED.values())
-    assert len(reasons) == 9
+    assert len(reasons) == 10
     in_lists = sent_by(warehouse, "marketing_lists", "external_id")
     suppressions = set(
         warehouse.query("select contact_key, reason from marts.contact_suppressions")
@@ -451,3 +502,48 @@ def test_a_member_without_an_email_counts_as_unreachable(planted_warehouse):
     assert no_address >= 1 and suppressed >= 1  # cart_noaddr, cart_in
     assert members_ == reachable + suppressed + no_address
     assert rate == pytest.approx(round(reachable / members_, 3))
+
+
+def test_fatigued_contacts_are_members_yet_reach_no_email_destination(planted_warehouse):
+    """Ignoring the last 5 sends pauses email (reason fatigued): the contact stays a member,
+    the lists do not send them, the ad audiences still do, and report_hygiene says so."""
+    warehouse, contact_of = planted_warehouse
+    fatigued = {
+        row[0]
+        for row in warehouse.query(
+            "select contact_key from marts.contact_suppressions "
+            "where channel = 'email' and reason = 'fatigued' and is_channel_wide"
+        )
+    }
+    planted = {contact_of[key] for key in ("rr_in", "topic_in", "dormant_in", "dormant_unsub")}
+    assert planted <= fatigued
+    assert contact_of["streak_in"] not in fatigued  # opened the last three
+    membership = {
+        row[0] for row in warehouse.query("select contact_key from marts.segment_membership")
+    }
+    assert planted <= membership
+    assert fatigued & sent_by(warehouse, "marketing_lists", "external_id") == set()
+    rr_email = warehouse.scalar(
+        f"select primary_email from marts.contacts where contact_key = '{contact_of['rr_in']}'"
+    )
+    assert rr_email in sent_by(warehouse, "ad_audiences", "email")
+    assert warehouse.query(
+        "select action_taken, affected from marts.report_hygiene "
+        "where hygiene_check = 'email_fatigue'"
+    ) == [("suppressed from email destinations", len(fatigued))]
+
+
+def test_a_stale_crm_record_gets_one_reverification_task_for_its_owner(planted_warehouse):
+    warehouse, contact_of = planted_warehouse
+    tasks = warehouse.query(
+        "select contact_key, owner_id, task_type, crm_reach from marts.export_crm_tasks"
+    )
+    assert (contact_of["stale_crm"], "O_planted", "reverify_firmographics", "reachable") in tasks
+    assert contact_of["exec_in"] not in {row[0] for row in tasks}  # verified 30 days ago
+    reachable = sum(1 for row in tasks if row[3] == "reachable")
+    assert warehouse.query(
+        "select action_taken, affected from marts.report_hygiene "
+        "where hygiene_check = 'stale_firmographics' and subject = 'CRM tasks'"
+    ) == [("task sent to the record owner", reachable)]
+    sent = sent_by(warehouse, "crm_tasks", "contact_id")
+    assert len(sent) == reachable

@@ -489,6 +489,65 @@ def test_crm_upserts_audience_fields_and_a_changed_contact_sends_only_that_conta
     ) == [(77.5,)]
 
 
+def test_crm_tasks_are_created_once_and_closed_when_the_record_leaves(warehouse, con):
+    """One re-verification task per stale CRM record, for its owner: a second sync creates
+    nothing, and a record that leaves the export (verified) has its task set done."""
+    forget(con, "crm_tasks")
+    expected = con.query(
+        "select count(*) from marts.export_crm_tasks where crm_reach = 'reachable'"
+    )[0][0]
+    assert expected > 0, "the demo data has stale CRM records"
+    first = sync(con, "crm_tasks")
+    assert (first.status, first.added) == ("success", expected)
+    assert crm_rows(warehouse.crm, "select status, count(*) from crm_tasks group by status") == [
+        ("open", expected)
+    ]
+    task, crm_id, owner = con.query(
+        "select task_id, crm_contact_id, owner_id from marts.export_crm_tasks "
+        "where crm_reach = 'reachable' order by task_id limit 1"
+    )[0]
+    assert crm_rows(
+        warehouse.crm,
+        f"select contact_id, owner_id, task_type from crm_tasks where task_id = '{task}'",
+    ) == [(crm_id, owner, "reverify_firmographics")]
+    assert sync(con, "crm_tasks").sent == 0
+    con.execute(f"delete from marts.export_crm_tasks where task_id = '{task}'")
+    third = sync(con, "crm_tasks")
+    assert (third.added, third.changed, third.removed) == (0, 0, 1)
+    assert crm_rows(warehouse.crm, f"select status from crm_tasks where task_id = '{task}'") == [
+        ("done",)
+    ]
+    assert sync(con, "crm_tasks").sent == 0
+
+
+def test_sequences_enroll_members_once_and_unenroll_who_leaves(warehouse, api, con):
+    """The routed MQLs the email channel reaches are enrolled in their outbound sequence;
+    a second sync sends nothing; a member who leaves the segment is unenrolled."""
+    state, server = api
+    forget(con, "sequences")
+    expected = set(
+        con.query(
+            "select contact_key from marts.export_sequence_enrollments "
+            "where email_reach = 'reachable' and sequence_id = 'mql_follow_up'"
+        )
+    )
+    assert expected, "the demo data has routed MQLs"
+    with environment(AUDIENCE_SEQUENCES_API_URL=server.url):
+        first = sync(con, "sequences")
+        assert (first.status, first.added) == ("success", len(expected))
+        assert set(state.sequences["mql_follow_up"]) == {key for (key,) in expected}
+        assert set(state.enrolls.values()) == {1}
+        requests = state.requests
+        assert sync(con, "sequences").sent == 0
+        assert state.requests == requests
+        (leaver,) = sorted(expected)[0]
+        con.execute(f"delete from marts.export_sequence_enrollments where contact_key = '{leaver}'")
+        third = sync(con, "sequences")
+    assert (third.added, third.changed, third.removed) == (0, 0, 1)
+    assert leaver not in state.sequences["mql_follow_up"]
+    assert state.unenrolls[("mql_follow_up", leaver)] == 1
+
+
 def test_crm_rejects_a_bad_record_alone(warehouse):
     connection = DuckDBWarehouse(warehouse.path)
     try:

@@ -27,7 +27,9 @@ def exposures(root: Path) -> dict[str, dict]:
 def test_the_project_file_is_in_step_with_syncs_yml():
     assert sync(check=True) == [
         "sync_crm",
+        "sync_crm_tasks",
         "sync_marketing_lists",
+        "sync_sequences",
         "sync_ad_audiences",
         "sync_lead_routing",
     ]

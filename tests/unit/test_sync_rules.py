@@ -64,13 +64,17 @@ def test_the_shipped_destinations_load():
         "audience_api",
         "ad_files",
         "webhook",
+        "sequence_api",
     }
+    assert configs["crm_tasks"].options["table"] == "crm_tasks"
     assert configs["lead_routing"].append_only
     # every segment's list, of the members the email channel reaches
     assert configs["marketing_lists"].channels == ()
     assert {name: c.options.get("reaches") for name, c in configs.items()} == {
         "crm": "crm",
+        "crm_tasks": "crm",
         "marketing_lists": "email",
+        "sequences": "email",
         "ad_audiences": "ads",
         "lead_routing": "crm",
     }

@@ -73,16 +73,20 @@ email as (
 latest_visit as (
     select
         contact_key,
-        hours_since_previous_visit
+        hours_since_previous_visit,
+        visit_started_at
     from (
         select
             contact_key,
             hours_since_previous_visit,
+            visit_started_at,
             row_number() over (partition by contact_key order by visit_number desc) as visit_rank
         from visits
     ) as ranked
     where visit_rank = 1
 ),
+
+{%- set trigger_window_start = dbt.dateadd('day', -1 * var('visits__return_trigger_days'), as_of()) %}
 
 final as (
     select
@@ -98,11 +102,16 @@ final as (
         case
             when latest_visit.contact_key is null then 'never_visited'
             when latest_visit.hours_since_previous_visit is null then 'first_visit'
+            -- each pattern only while it is news, as its trigger segment reads it: the 24-hour
+            -- return within the last 24 hours, the others within var visits__return_trigger_days
             when latest_visit.hours_since_previous_visit >= 24 * {{ var('visits__reengage_after_days') }}
+                and latest_visit.visit_started_at >= {{ trigger_window_start }}
                 then 'returned_after_6_months'
             when latest_visit.hours_since_previous_visit >= 24 * {{ var('visits__researching_return_days') }}
+                and latest_visit.visit_started_at >= {{ trigger_window_start }}
                 then 'returned_after_14_days'
             when latest_visit.hours_since_previous_visit <= {{ var('visits__hot_return_hours') }}
+                and latest_visit.visit_started_at >= {{ dbt.dateadd('hour', -24, as_of()) }}
                 then 'returned_within_24_hours'
             else 'returned'
         end as return_visit_pattern,

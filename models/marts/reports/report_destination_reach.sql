@@ -12,7 +12,9 @@
 -- exposures; an export added to models/exports/ is added here):
 -- depends_on: {{ ref('export_audience_members') }}
 -- depends_on: {{ ref('export_crm_contacts') }}
+-- depends_on: {{ ref('export_crm_tasks') }}
 -- depends_on: {{ ref('export_lead_notifications') }}
+-- depends_on: {{ ref('export_sequence_enrollments') }}
 
 {%- set destinations = [] %}
 {%- if execute %}

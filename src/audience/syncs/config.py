@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 STATE_SCHEMA = "sync_state"
 EXPORT_SCHEMA = "marts"
-KINDS = ("crm_postgres", "audience_api", "ad_files", "webhook")
+KINDS = ("crm_postgres", "audience_api", "ad_files", "webhook", "sequence_api")
 #: settings (`*_env` options) whose values may be shown: everything else a destination
 #: reads from the environment is treated as a secret
 PUBLIC_SETTINGS = frozenset({"directory_env"})

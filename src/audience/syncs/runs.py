@@ -33,7 +33,7 @@ from audience.syncs.config import (
     all_secrets,
     load_config,
 )
-from audience.syncs.destinations import AdFiles, AudienceApi, CrmPostgres, Webhook
+from audience.syncs.destinations import AdFiles, AudienceApi, CrmPostgres, SequenceApi, Webhook
 from audience.syncs.safety import check_safety
 from audience.syncs.state import (
     _SYNC_RUNS_COLUMNS,
@@ -471,6 +471,7 @@ def open_destination(config: DestinationConfig) -> Destination:
         "audience_api": AudienceApi,
         "ad_files": AdFiles,
         "webhook": Webhook,
+        "sequence_api": SequenceApi,
     }
     return kinds[config.kind](config)
 
@@ -481,6 +482,7 @@ def missing_settings(config: DestinationConfig) -> list[str]:
         "crm_postgres": ["database_env"],
         "audience_api": ["url_env"],
         "webhook": ["url_env"],
+        "sequence_api": ["url_env"],
     }
     return [
         config.options[key]

@@ -17,6 +17,7 @@ from audience.syncs.destinations.crm_postgres import (
     pull_crm_changes,
 )
 from audience.syncs.destinations.http import _http_session
+from audience.syncs.destinations.sequence_api import SequenceApi
 from audience.syncs.destinations.webhook import Webhook
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "AudienceApi",
     "CrmPostgres",
     "CrmPull",
+    "SequenceApi",
     "Webhook",
     "_http_session",
     "ensure_crm_schema",

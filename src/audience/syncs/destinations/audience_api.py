@@ -38,12 +38,18 @@ class AudienceApi:
         self.timeout, backoff = http_settings(config.options)
         self.session = _http_session(config.env("token_env"), backoff_seconds=backoff)
 
+    def endpoint(self, audience: str, remove: bool) -> str:
+        """Where a batch of one audience goes: its list's add or remove."""
+        return f"{self.url}/lists/{audience}/members/{'remove' if remove else 'add'}"
+
+    #: the request body's key for the batch
+    batch_key = "members"
+
     def send(self, changes: Sequence[Change]) -> Delivery:
-        action = "remove" if changes[0].op == "remove" else "add"
         members = [c.fields for c in changes]
         response = self.session.post(
-            f"{self.url}/lists/{changes[0].audience_key}/members/{action}",
-            json={"members": members},
+            self.endpoint(changes[0].audience_key, changes[0].op == "remove"),
+            json={self.batch_key: members},
             params=self.params,
             headers=(
                 {IDEMPOTENCY_HEADER: changes[0].idempotency_key}

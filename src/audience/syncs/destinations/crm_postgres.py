@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -26,6 +26,9 @@ class CrmPostgres:
     nothing twice."""
 
     TABLE = "crm_contacts"
+    #: the CRM tables a destination may write (syncs.yml `table`), by their key: contacts
+    #: (audience fields upserted, cleared on remove) and tasks (created, closed on remove)
+    KEYS: ClassVar[dict[str, str]] = {"crm_contacts": "contact_id", "crm_tasks": "task_id"}
 
     def __init__(self, config: DestinationConfig) -> None:
         import psycopg2
@@ -36,8 +39,12 @@ class CrmPostgres:
                 f"{config.name}: set {config.options.get('database_env')} to the CRM database"
             )
         self.fields = list(config.fields)
-        if "contact_id" not in self.fields:
-            raise SyncError(f"{config.name}: fields must map contact_id (the CRM's key)")
+        self.table = str(config.options.get("table", self.TABLE))
+        if self.table not in self.KEYS:
+            raise SyncError(f"{config.name}: table must be one of {', '.join(self.KEYS)}")
+        self.key = self.KEYS[self.table]
+        if self.key not in self.fields:
+            raise SyncError(f"{config.name}: fields must map {self.key} (the CRM's key)")
         self.con = psycopg2.connect(**postgres_params(database))
         ensure_crm_schema(self.con)
 
@@ -47,6 +54,14 @@ class CrmPostgres:
         the state did sends the change again; applied again it would rewrite the contact
         (and its audience_synced_at, and whatever the CRM triggers on a write). A row that
         already holds the values is left alone, so each change is written once."""
+        if change.op == "remove" and self.table == "crm_tasks":
+            # the record no longer needs the task (verified, merged, forgotten): close it
+            cur.execute(
+                "update crm_tasks set status = 'done', audience_synced_at = now() "
+                "where task_id = %s and status <> 'done'",
+                (change.fields["task_id"],),
+            )
+            return
         if change.op == "remove":
             # the contact left the export: clear the audience fields, keep the CRM's own
             cleared = [f for f in self.fields if f.startswith("audience_")]
@@ -60,16 +75,23 @@ class CrmPostgres:
             )
             return
         columns = ", ".join(quote_ident(f) for f in self.fields)
-        updated = [f for f in self.fields if f != "email"]
+        updated = [f for f in self.fields if f not in ("email", self.key)]
+        if self.table == "crm_tasks":
+            # a task is (re)opened by its record: a closed one that is stale again reopens
+            updated.append("status")
+            columns += ", status"
         updates = ", ".join(f"{quote_ident(f)} = excluded.{quote_ident(f)}" for f in updated)
-        current = ", ".join(f"{self.TABLE}.{quote_ident(f)}" for f in updated)
+        current = ", ".join(f"{self.table}.{quote_ident(f)}" for f in updated)
         incoming = ", ".join(f"excluded.{quote_ident(f)}" for f in updated)
+        values = [change.fields.get(f) for f in self.fields]
+        if self.table == "crm_tasks":
+            values.append("open")
         cur.execute(
-            f"insert into {self.TABLE} ({columns}, audience_synced_at) "
-            f"values ({', '.join(['%s'] * len(self.fields))}, now()) "
-            f"on conflict (contact_id) do update set {updates}, audience_synced_at = now() "
+            f"insert into {self.table} ({columns}, audience_synced_at) "
+            f"values ({', '.join(['%s'] * len(values))}, now()) "
+            f"on conflict ({self.key}) do update set {updates}, audience_synced_at = now() "
             f"where ({current}) is distinct from ({incoming})",
-            [change.fields.get(f) for f in self.fields],
+            values,
         )
 
     def send(self, changes: Sequence[Change]) -> Delivery:
@@ -117,6 +139,19 @@ def ensure_crm_schema(con: Any) -> None:
                 audience_recency_bucket text,
                 audience_routing_status text,
                 audience_routed_owner_id text,
+                audience_synced_at timestamp
+            )"""
+        )
+        # tasks for the records' owners (re-verify stale firmographics): open until the
+        # record leaves the export, then done
+        cur.execute(
+            """create table if not exists crm_tasks (
+                task_id text primary key,
+                contact_id text not null,
+                owner_id text,
+                task_type text not null,
+                subject text,
+                status text not null default 'open' check (status in ('open', 'done')),
                 audience_synced_at timestamp
             )"""
         )
