@@ -174,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     _add_target(explain)
 
+    diff = commands.add_parser(
+        "diff",
+        help="what the changed segment models do to membership: built on copies of the "
+        "DuckDB warehouse, the working tree against the base ref (nothing is written or sent)",
+    )
+    diff.add_argument(
+        "--base", default="main", help="compare with the merge-base of this ref (default main)"
+    )
+    diff.add_argument(
+        "--as-of", help="the instant to build both sides as of (default: the latest build's)"
+    )
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+
     forget = commands.add_parser(
         "forget",
         help="record a deletion request: the person leaves every mart at the next build and "
@@ -465,6 +478,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from audience.diff import DiffError, diff_against
+
+    try:
+        with connected("duckdb") as warehouse:
+            as_of = parse_as_of(args.as_of) if args.as_of else latest_build_as_of(warehouse)
+        result = diff_against(args.base, as_of)
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(result.to_json() if args.json else result.to_markdown(), end="")
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from audience.consent import ConsentError, forget
 
@@ -610,6 +637,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
+    "diff": cmd_diff,
     "forget": cmd_forget,
     "suppress": cmd_suppress,
     "bench-sync": cmd_bench_sync,
