@@ -110,7 +110,14 @@ def _files(root: Path, folder: str, suffix: str) -> dict[str, bytes]:
     base = root / folder
     if not base.is_dir():
         return {}
-    return {str(p.relative_to(root)): p.read_bytes() for p in base.rglob(f"*{suffix}")}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in base.rglob(f"*{suffix}") if p.is_file()
+    }
+
+
+def _project_file(root: Path) -> dict[str, bytes]:
+    path = root / "dbt_project.yml"
+    return {path.name: path.read_bytes()} if path.exists() else {}
 
 
 def _segment_entries(root: Path) -> dict[str, Any]:
@@ -216,6 +223,19 @@ def diff_projects(
     changed, macros = changed_models(base_root, after_root)
     segments_before, segments_after = segment_names(base_root), segment_names(after_root)
     notes = []
+    unbuilt = [
+        name
+        for name, before, after in (
+            ("seeds", _files(base_root, "seeds", ""), _files(after_root, "seeds", "")),
+            ("dbt_project.yml", *(_project_file(r) for r in (base_root, after_root))),
+        )
+        if before != after
+    ]
+    if unbuilt:
+        notes.append(
+            f"{' and '.join(unbuilt)} differ: not built here (only models are); "
+            "a full build shows their effect."
+        )
     if macros:
         notes.append("A macro changed: every segment model was rebuilt on both sides.")
     if not changed and not macros:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from audience.diff import (
     SegmentDiff,
     _selection,
     changed_models,
+    diff_projects,
     export_base,
 )
 
@@ -146,3 +148,39 @@ def test_markdown_and_json():
     assert data["segments"][0]["destinations"] == {"marketing_lists": [1000, 1040]}
     empty = MembershipDiff("main (abc)", "2026-06-30 00:00:00", [], [])
     assert "No segment model changed." in empty.to_markdown()
+
+
+def test_seeds_and_vars_are_named_as_not_built(tmp_path):
+    base = tree(tmp_path / "a")
+    after = tree(tmp_path / "b")
+    (base / "seeds").mkdir()
+    (after / "seeds").mkdir()
+    (base / "seeds" / "weights.csv").write_text("signal,points\npricing,5\n")
+    (after / "seeds" / "weights.csv").write_text("signal,points\npricing,9\n")
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.write_bytes(b"")
+    result = diff_projects(
+        base,
+        after,
+        warehouse=warehouse,
+        as_of=datetime(2026, 6, 30),
+        base_name="main",
+        scratch=tmp_path / "scratch",
+    )
+    assert result.segments == []
+    assert result.notes == [
+        "seeds differ: not built here (only models are); a full build shows their effect."
+    ]
+    assert "> seeds differ" in result.to_markdown()
+
+
+def test_no_warehouse_is_an_error(tmp_path):
+    with pytest.raises(DiffError, match="no warehouse"):
+        diff_projects(
+            tree(tmp_path / "a"),
+            tree(tmp_path / "b"),
+            warehouse=tmp_path / "missing.duckdb",
+            as_of=datetime(2026, 6, 30),
+            base_name="main",
+            scratch=tmp_path,
+        )
