@@ -194,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dry-run", action="store_true", help="report the model, write no weights")
     _add_target(train)
 
+    diff = commands.add_parser(
+        "diff",
+        help="what the changed segment models do to membership: built on copies of the "
+        "DuckDB warehouse, the working tree against the base ref (nothing is written or sent)",
+    )
+    diff.add_argument(
+        "--base", default="main", help="compare with the merge-base of this ref (default main)"
+    )
+    diff.add_argument(
+        "--as-of", help="the instant to build both sides as of (default: the latest build's)"
+    )
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+
     forget = commands.add_parser(
         "forget",
         help="record a deletion request: the person leaves every mart at the next build and "
@@ -505,6 +518,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     # a model that does worse than the current weights is refused: a scheduler sees it
     return 1 if result.auc < result.current_auc else 0
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from audience.diff import DiffError, diff_against
+
+    try:
+        with connected("duckdb") as warehouse:
+            as_of = parse_as_of(args.as_of) if args.as_of else latest_build_as_of(warehouse)
+        result = diff_against(args.base, as_of)
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(result.to_json() if args.json else result.to_markdown(), end="")
+    return 0
+
 
 def cmd_forget(args: argparse.Namespace) -> int:
     from audience.consent import ConsentError, forget
@@ -652,6 +678,8 @@ COMMANDS = {
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
     "train": cmd_train,
+
+    "diff": cmd_diff,
     "forget": cmd_forget,
     "suppress": cmd_suppress,
     "bench-sync": cmd_bench_sync,

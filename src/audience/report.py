@@ -11,8 +11,8 @@ Charts (each a `<section data-chart=ID>` holding `#chart-ID`; a "no data" note w
 - `primary-flows`: a Sankey of primary segments between two builds (segment_membership_history)
 - `score-distributions`: engagement, fit, intent and lead score histograms (contacts)
 - `recency-buckets`: contacts per recency bucket (contacts)
-- `segment-conversion`: members who went on to an opportunity or a won deal
-  (report_segment_conversion)
+- `segment-conversion`: segment entrants who went on to an opportunity or a won deal within
+  the outcome window after entry (report_segment_conversion)
 - `score-calibration`: conversion in the next 30 days by engagement-score decile
   (report_score_calibration)
 - `quality-status`: the latest quality check of the build (quality.check_runs / check_results)
@@ -135,6 +135,7 @@ class ScoreBin:
 @dataclass(frozen=True)
 class SegmentConversion:
     segment_id: str
+    #: membership spells whose outcome window has passed (the rates' denominator)
     members: int
     with_opportunity: int
     with_won_deal: int
@@ -553,8 +554,9 @@ def collect(
         data.conversion = [
             SegmentConversion(str(s), _count(m), _count(o), _count(w), _number(r1), _number(r2))
             for s, m, o, w, r1, r2 in warehouse.query(
-                "select segment_id, members, members_with_opportunity, members_with_won_deal, "
-                "opportunity_rate, won_rate from marts.report_segment_conversion"
+                "select segment_id, matured_entrants, entrants_with_opportunity, "
+                "entrants_with_won_deal, opportunity_rate, won_rate "
+                "from marts.report_segment_conversion"
             )
         ]
     if "marts.report_score_calibration" in have:
@@ -922,14 +924,17 @@ def chart_segment_conversion(data: ReportData) -> Chart:
     chart = Chart(
         "segment-conversion",
         "Conversion by segment",
-        "Share of each segment's members whose account opened an opportunity, or won a deal, "
-        "after they qualified.",
+        "Share of each segment's entrants (membership spells whose outcome window has passed) "
+        "whose account opened an opportunity, or won a deal, within the window after entry.",
         None,
     )
     note = _missing_note(data, "marts.report_segment_conversion")
     rows = [r for r in data.conversion if r.members > 0]
     if note or not rows:
-        chart.empty_note = note or "No segment has members yet."
+        chart.empty_note = note or (
+            "No segment has entrants whose outcome window has passed yet: the membership "
+            "history is shorter than the window (var reports__outcome_window_days)."
+        )
         return chart
     names = _names(data)
     rows.sort(key=lambda r: (r.opportunity_rate, r.won_rate, r.members, r.segment_id))
@@ -951,7 +956,7 @@ def chart_segment_conversion(data: ReportData) -> Chart:
                 textposition="outside",
                 textfont={"size": 9},
                 cliponaxis=False,
-                hovertemplate="%{y}: %{x:.1%} (%{text} members)<extra>" + label + "</extra>",
+                hovertemplate="%{y}: %{x:.1%} (%{text} entrants)<extra>" + label + "</extra>",
             )
         )
     highest = max(max(r.opportunity_rate, r.won_rate) for r in rows)
@@ -961,7 +966,7 @@ def chart_segment_conversion(data: ReportData) -> Chart:
             barmode="group",
             xaxis={
                 "tickformat": ".0%",
-                "title": "share of members",
+                "title": "share of entrants",
                 "range": [0, max(highest * 1.2, 0.05)],
             },
             margin={"l": 190, "r": 30, "t": 20, "b": 50},
@@ -977,9 +982,10 @@ def chart_score_calibration(data: ReportData) -> Chart:
     chart = Chart(
         "score-calibration",
         "Conversion by engagement-score decile",
-        "Identified non-customers by decile of their engagement score 30 days before the "
-        "build, and the share that converted (form, demo, trial or deal) since: a useful "
-        "score converts more in higher deciles.",
+        "Held out: the 30 days before the build. Contacts that could convert then (identified, "
+        "seen, not converted and not customers before it), by decile of their engagement "
+        "score as of its start, and the share that converted (form, demo, trial or deal) in "
+        "it: a useful score converts more in higher deciles.",
         None,
     )
     note = _missing_note(data, "marts.report_score_calibration")

@@ -10,7 +10,10 @@ They are members; no email destination sends them, and report_destination_reach 
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from planting import Planting
@@ -18,7 +21,9 @@ from warehouses import BuiltWarehouse, environment
 
 from audience.consent import suppress
 from audience.dbt import run_dbt
+from audience.diff import SAMPLE_SIZE, diff_projects
 from audience.loader import load_dir
+from audience.project import project_dir
 from audience.syncs import _export_query, load_config
 from audience.warehouse import DuckDBWarehouse
 
@@ -547,3 +552,83 @@ def test_a_stale_crm_record_gets_one_reverification_task_for_its_owner(planted_w
     ) == [("task sent to the record owner", reachable)]
     sent = sent_by(warehouse, "crm_tasks", "contact_id")
     assert len(sent) == reachable
+
+def _project_copy(dest: Path) -> Path:
+    """The project's files (not its environment, outputs or tests) under `dest`."""
+    skipped = shutil.ignore_patterns(
+        ".git", ".venv", ".uv", "target", "logs", "warehouse", "output", "tests", "benchmarks"
+    )
+    shutil.copytree(project_dir(), dest, ignore=skipped)
+    return dest
+
+
+def test_diff_reports_what_full_builds_of_both_versions_differ_by(planted_warehouse, tmp_path):
+    """A threshold lowered (pricing viewed 2+ times, not 3+): `audience diff` builds only the
+    changed models, on copies, and reports exactly the members a full run of the changed
+    project adds and removes; the warehouse it read is left as it was."""
+    warehouse, contact_of = planted_warehouse
+    after = _project_copy(tmp_path / "after")
+    model = after / "models" / "segments" / "trigger" / "pricing_repeat_viewer.sql"
+    text = model.read_text()
+    assert "at_least=3" in text
+    model.write_text(text.replace("at_least=3", "at_least=2"))
+    history = "select count(*), max(dbt_updated_at) from snapshots.segment_membership_snapshot"
+    before_history = warehouse.query(history)
+    old = members(warehouse, "pricing_repeat_viewer")
+
+    result = diff_projects(
+        project_dir(),
+        after,
+        warehouse=warehouse.path,
+        as_of=AS_OF,
+        base_name="HEAD",
+        scratch=tmp_path / "scratch",
+    )
+
+    # the full run of the changed project, on a copy of the same warehouse
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse.path, full)
+    with environment(
+        AUDIENCE_PROJECT_DIR=str(after),
+        AUDIENCE_DUCKDB_PATH=str(full),
+        DBT_TARGET_PATH=str(tmp_path / "scratch" / "after" / "target"),  # parsed by the diff
+    ):
+        run_dbt(["run"], target="duckdb", as_of=AS_OF)
+    assert members(warehouse, "pricing_repeat_viewer") == old
+    full_build = BuiltWarehouse("duckdb", warehouse.data_dir, AS_OF, path=full)
+    new = members(full_build, "pricing_repeat_viewer")
+    assert new - old, "the lower threshold admits someone on demo data"
+    assert contact_of["prv_two"] in new - old
+
+    every = "select segment_id, contact_key, reason from marts.segment_membership"
+    base_rows = {(s, c): r for s, c, r in warehouse.query(every)}
+    full_rows = {(s, c): r for s, c, r in full_build.query(every)}
+    differing = {s for s, _ in base_rows.keys() ^ full_rows.keys()}
+    assert [seg.segment_id for seg in result.segments] == sorted(differing)
+    [seg] = result.segments
+    assert seg.segment_id == "pricing_repeat_viewer"
+    assert (seg.before, seg.after) == (len(old), len(new))
+    assert (seg.added_count, seg.removed_count) == (len(new - old), len(old - new))
+    assert dict(seg.added) == {
+        key: full_rows[("pricing_repeat_viewer", key)] for key in sorted(new - old)[:SAMPLE_SIZE]
+    }
+    assert all(reason.startswith("viewed pricing 2 times") for _, reason in seg.added)
+    assert (
+        {"pricing_repeat_viewer", "segment_membership"}
+        <= set(result.models)
+        <= {
+            "pricing_repeat_viewer",
+            "segment_membership",
+            "segments",
+            "export_audience_members",
+            "export_crm_contacts",
+            "export_lead_notifications",
+        }
+    )
+    marketing = seg.destinations.get("marketing_lists")
+    assert marketing is None or marketing[1] >= marketing[0]
+    markdown = result.to_markdown()
+    assert f"{len(old):,} → {len(new):,} members" in markdown
+    assert json.loads(result.to_json())["segments"][0]["added_count"] == len(new - old)
+    # nothing written to the warehouse the diff read
+    assert warehouse.query(history) == before_history
