@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +88,25 @@ class BuiltWarehouse:
 
     def scalar(self, sql: str) -> object:
         return self.query(sql)[0][0]
+
+    def failed_gates(self, out: Path) -> dict[tuple[str, str], str]:
+        """Run every quality gate on this build: the failed critical expectations, by suite
+        and the table (`source_table`) or model their rows name, with their details."""
+        from audience.checks import run_checks
+
+        settings = (
+            {"AUDIENCE_DUCKDB_PATH": str(self.path)}
+            if self.target == "duckdb"
+            else {"PGDATABASE": self.database}
+        )
+        with environment(**settings):
+            run = run_checks(self.target, self.as_of, out=out)
+        failed = {}
+        for result in run.failures:
+            named = re.findall(r"(?:source_table|model|relation)=([\w.]+)", result.details)
+            for table in named or [""]:
+                failed[(result.suite, table)] = result.details
+        return failed
 
 
 def build_warehouse(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from vendor_samples import SAMPLES, SHARED, copy_sample
 from warehouse_state import capture, differences
@@ -366,3 +367,17 @@ def test_postgres_builds_the_same(web, postgres_web, relation: str) -> None:
     duck = web.query(query)
     assert duck
     assert postgres_web.query(query) == duck
+
+
+def test_the_gates_stop_only_the_stream_that_stopped(web: BuiltWarehouse, tmp_path: Path) -> None:
+    """Two web samples and nothing else landed (no CRM, no ESP, no product data). As of
+    2024-07-01 the Snowplow stream is fresh, but GA4's export day ends on 2024-06-21, past its
+    96-hour error window: the only failed gates are GA4's freshness and volume, and no gate
+    fails for a table that was never landed."""
+    failed = web.failed_gates(tmp_path)
+    ga4_newest = duckdb.sql(
+        f"select to_timestamp(max(event_timestamp) / 1e6) at time zone 'UTC' "
+        f"from '{SHARED / SAMPLES['ga4'].copy}'"
+    ).fetchall()[0][0]
+    assert (AS_OF - ga4_newest).total_seconds() / 3600 > 96
+    assert set(failed) == {("raw_freshness", "ga4.events"), ("raw_volume", "ga4.events")}
