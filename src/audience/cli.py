@@ -518,6 +518,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # a model that does worse than the current weights is refused: a scheduler sees it
     return 1 if result.auc < result.current_auc else 0
 
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from audience.diff import DiffError, diff_against
 
@@ -678,7 +679,6 @@ COMMANDS = {
     "pull-crm": cmd_pull_crm,
     "explain": cmd_explain,
     "train": cmd_train,
-
     "diff": cmd_diff,
     "forget": cmd_forget,
     "suppress": cmd_suppress,
