@@ -66,6 +66,8 @@ POOL = "warehouse"
 BIN = Path(sys.executable).parent
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
+# the parsed project, one per code version, where every run finds it (audience.dbt_cached)
+os.environ.setdefault("AUDIENCE_DBT_MANIFEST_CACHE", str(target_dir() / "parsed"))
 
 daily = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 # a backfill of a range of days runs one day (one as_of) per run, oldest first
@@ -748,5 +750,12 @@ defs = dg.Definitions(
     jobs=[daily_refresh, realtime_refresh],
     schedules=[daily_schedule],
     sensors=[high_intent_events],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "dbt"))},
+    # dbt through audience-dbt: the project is parsed once per code version, not once per
+    # as_of (audience.dbt_cached)
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "audience-dbt"))
+    },
+    # the steps of a run share its process: no process start, no import of these definitions
+    # and of dbt per step (the `warehouse` pool runs them one at a time anyway)
+    executor=dg.in_process_executor,
 )
