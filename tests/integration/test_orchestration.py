@@ -421,6 +421,90 @@ def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definit
         assert asset.backfill_policy.max_partitions_per_run == 1
 
 
+def test_run_monitoring_frees_the_warehouse_slot_of_a_terminated_or_dead_run(tmp_path):
+    """The instance of `make dagster`, its daemon's sweeps called one at a time on a moved
+    clock: a run that was terminated while it held the `warehouse` slot gives it back
+    free_slots_after_run_end_seconds after it ended; a run whose worker died (the default
+    run launcher cannot see a dead worker) is failed once it passes max_runtime_seconds,
+    and its slot given back after that. Until then the next run waits."""
+    import logging
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.storage.dagster_run import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test, freeze_time
+    from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
+    from dagster._daemon.monitoring.run_monitoring import check_run_timeout
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(project_dir() / "orchestration" / "dagster_home" / "dagster.yaml", home)
+    instance = dg.DagsterInstance.from_config(str(home))
+    storage = instance.event_log_storage
+    assert storage.supports_global_concurrency_limits
+    settings = instance.run_monitoring_settings
+    free_after = settings["free_slots_after_run_end_seconds"]
+    max_runtime = settings["max_runtime_seconds"]
+    logger = logging.getLogger("run_monitoring")
+    start = datetime.now(UTC)
+
+    def sweep(at: datetime) -> None:
+        """One pass of the daemon's slot sweep at a moment."""
+        with freeze_time(at):
+            list(execute_concurrency_slots_iteration(SimpleNamespace(instance=instance), logger))
+
+    def started(run: dg.DagsterRun) -> dg.DagsterRun:
+        event = DagsterEvent(
+            event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name
+        )
+        instance.report_dagster_event(event, run_id=run.run_id)
+        return run
+
+    def claims(run: dg.DagsterRun, step: str) -> bool:
+        return storage.claim_concurrency_slot("warehouse", run.run_id, step).is_claimed
+
+    try:
+        with freeze_time(start):
+            storage.initialize_concurrency_limit_to_default("warehouse")
+            assert storage.get_concurrency_info("warehouse").slot_count == 1
+            terminated = create_run_for_test(
+                instance, job_name="daily_refresh", status=DagsterRunStatus.STARTED
+            )
+            assert claims(terminated, "dbt_models")
+            waiting = started(
+                create_run_for_test(
+                    instance, job_name="realtime_refresh", status=DagsterRunStatus.STARTED
+                )
+            )
+            assert not claims(waiting, "raw_tables")
+            # terminated: the run ends, its worker gone before it gave the slot back
+            instance.report_run_canceled(terminated)
+        sweep(start + timedelta(seconds=free_after / 2))
+        assert not claims(waiting, "raw_tables")
+        sweep(start + timedelta(seconds=free_after + 5))
+        assert claims(waiting, "raw_tables")
+
+        # the next run's worker is killed while it holds the slot: its run stays started
+        dead = waiting
+        after = create_run_for_test(
+            instance, job_name="daily_refresh", status=DagsterRunStatus.STARTED
+        )
+        assert not claims(after, "raw_tables")
+        sweep(start + timedelta(hours=1))
+        assert not claims(after, "raw_tables")
+        late = start + timedelta(seconds=max_runtime + 60)
+        with freeze_time(late):
+            record = instance.get_run_record_by_id(dead.run_id)
+            assert record is not None and record.start_time is not None
+            check_run_timeout(instance, record, logger, float(max_runtime))
+        assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+        sweep(late + timedelta(seconds=free_after + 5))
+        assert claims(after, "raw_tables")
+    finally:
+        instance.dispose()
+
+
 def test_dagster_dev_serves_the_whole_asset_graph(definitions, tmp_path):
     """What `make dagster` starts: the UI answers with every asset, dbt found off PATH."""
     import json
