@@ -17,10 +17,15 @@ description; only transient ones (a busy warehouse, a lost connection) are retri
 warehouse takes one writer: every step that writes it shares the `warehouse` pool (one at a
 time; see orchestration/dagster_home/dagster.yaml), and runs are queued one at a time.
 
-The realtime path: the sensor `high_intent_events` watches the landing folder for new files
-of tracked events holding high-intent events, and starts `realtime_refresh` for them as of
-that moment; the run loads only those files and rebuilds what the realtime segments and
-their syncs need.
+The realtime path: the sensor `high_intent_events` watches every raw table's files in the
+landing folder (by a content fingerprint) and starts `realtime_refresh` as of that moment for
+new files of tracked events with high-intent events or of page views of high-intent pages;
+the run loads only the new event files and rebuilds what the realtime segments and their
+syncs need. Files of the other tables wait for the daily run.
+
+A run's steps share one process (in_process_executor), and dbt runs through `audience-dbt`,
+which parses the project once per code version rather than once per as_of
+(audience.dbt_cached).
 
 Settings: AUDIENCE_TARGET (duckdb | postgres), AUDIENCE_LANDING_DIR (the folder of raw files
 to load, default <output>/demo-data), plus the warehouse and destination variables of the
