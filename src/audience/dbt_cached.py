@@ -117,7 +117,13 @@ def load_manifest(path: Path) -> Any:
     from dbt.contracts.graph.manifest import Manifest
     from dbt.parser.manifest import extended_mashumuro_decoder
 
-    return Manifest.from_msgpack(path.read_bytes(), decoder=extended_mashumuro_decoder)
+    manifest = Manifest.from_msgpack(path.read_bytes(), decoder=extended_mashumuro_decoder)
+    # what dbt builds after it loads or parses a manifest, and does not save with it: the
+    # `graph` context variable (macros read graph.nodes), the parent, child and group maps
+    manifest.build_flat_graph()
+    manifest.build_parent_and_child_maps()
+    manifest.build_group_map()
+    return manifest
 
 
 def keep(parsed: Path, cache: Path, key: str) -> None:
