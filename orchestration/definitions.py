@@ -17,10 +17,15 @@ description; only transient ones (a busy warehouse, a lost connection) are retri
 warehouse takes one writer: every step that writes it shares the `warehouse` pool (one at a
 time; see orchestration/dagster_home/dagster.yaml), and runs are queued one at a time.
 
-The realtime path: the sensor `high_intent_events` watches the landing folder for new files
-of tracked events holding high-intent events, and starts `realtime_refresh` for them as of
-that moment; the run loads only those files and rebuilds what the realtime segments and
-their syncs need.
+The realtime path: the sensor `high_intent_events` watches every raw table's files in the
+landing folder (by a content fingerprint) and starts `realtime_refresh` as of that moment for
+new files of tracked events with high-intent events or of page views of high-intent pages;
+the run loads only the new event files and rebuilds what the realtime segments and their
+syncs need. Files of the other tables wait for the daily run.
+
+A run's steps share one process (in_process_executor), and dbt runs through `audience-dbt`,
+which parses the project once per code version rather than once per as_of
+(audience.dbt_cached).
 
 Settings: AUDIENCE_TARGET (duckdb | postgres), AUDIENCE_LANDING_DIR (the folder of raw files
 to load, default <output>/demo-data), plus the warehouse and destination variables of the
@@ -67,6 +72,8 @@ POOL = "warehouse"
 BIN = Path(sys.executable).parent
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("AUDIENCE_DUCKDB_PATH", str(duckdb_path()))
+# the parsed project, one per code version, where every run finds it (audience.dbt_cached)
+os.environ.setdefault("AUDIENCE_DBT_MANIFEST_CACHE", str(target_dir() / "parsed"))
 
 daily = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 # a backfill of a range of days runs one day (one as_of) per run, oldest first
@@ -590,44 +597,96 @@ def _canonical_event_names() -> dict[str, str]:
         }
 
 
+def _counted(reader: duckdb.DuckDBPyConnection, file: Any, condition: str) -> int:
+    """How many rows of a landed file meet a condition (a file that cannot be read counts
+    none: the load reports it)."""
+    try:
+        plan = plan_file(reader, CONTRACT, file)
+    except BadFile:
+        return 0
+    query = f"select count(*) from ({plan.query}) as landed where {condition}"
+    return int(reader.execute(query, [str(file.path), now()]).fetchone()[0])
+
+
+def _listed(values: Any) -> str:
+    return ", ".join("'" + str(value).replace("'", "''") + "'" for value in sorted(values))
+
+
 def high_intent_events_in(files: list[Path | Any]) -> int:
-    """How many high-intent tracked events the landed files of table tracks hold (a file
-    that cannot be read counts none: the load reports it)."""
+    """How many high-intent tracked events the landed files of table tracks hold."""
     names = _canonical_event_names()
     wanted = {e.lower() for e in HIGH_INTENT_EVENTS}
     wanted |= {raw for raw, canonical in names.items() if canonical.lower() in wanted}
-    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in sorted(wanted))
-    found = 0
+    condition = f"lower(trim(event)) in ({_listed(wanted)})"
     reader = duckdb.connect()
     try:
-        for file in files:
-            try:
-                plan = plan_file(reader, CONTRACT, file)
-            except BadFile:
-                continue
-            query = (
-                f"select count(*) from ({plan.query}) as landed "
-                f"where lower(trim(event)) in ({listed})"
-            )
-            found += int(reader.execute(query, [str(file.path), now()]).fetchone()[0])
+        return sum(_counted(reader, file, condition) for file in files)
     finally:
         reader.close()
-    return found
 
 
-def landed_event_files() -> dict[str, Any]:
-    """The landing folder's files of table tracks, by their name in the folder."""
+#: page categories (the page_categories seed) whose views make a contact hot now: the
+#: pricing_repeat_viewer and demo_page_bouncer triggers
+HIGH_INTENT_PAGES = ("pricing", "demo_request")
+
+
+def high_intent_page_views_in(files: list[Path | Any]) -> int:
+    """How many views of high-intent pages (HIGH_INTENT_PAGES, by the path patterns of the
+    page_categories seed, first match by priority as staging matches them) the landed files
+    of table pages hold."""
+    with (ROOT / "seeds" / "page_categories.csv").open(newline="") as handle:
+        patterns = [
+            (row["path_pattern"], row["page_category"], int(row["priority"]))
+            for row in csv.DictReader(handle)
+        ]
+    values = ", ".join(
+        f"('{pattern.replace(chr(39), chr(39) * 2)}', '{category}', {priority})"
+        for pattern, category, priority in patterns
+    )
+    condition = (
+        "(select c.page_category from (values "
+        + values
+        + ") as c(path_pattern, page_category, priority) "
+        "where lower(coalesce(nullif(trim(landed.path), ''), '/')) like c.path_pattern "
+        f"order by c.priority limit 1) in ({_listed(HIGH_INTENT_PAGES)})"
+    )
+    reader = duckdb.connect()
+    try:
+        return sum(_counted(reader, file, condition) for file in files)
+    finally:
+        reader.close()
+
+
+def landed_files() -> dict[str, Any]:
+    """Every landed file of every raw table, by its name in the landing folder."""
     landing = landing_dir()
     if not landing.is_dir():
         return {}
     found, _ = discover(landing)
-    return {f.name: f for f in found.get("tracks", [])}
+    return {f.name: f for files in found.values() for f in files}
 
 
-def stamp(file: Any) -> str:
-    """What identifies one version of a landed file: its size and modification time."""
-    stat = file.path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+#: files up to this size are hashed whole; larger ones by their first and last EDGE bytes
+FULL_HASH_BYTES = 16 * 1024 * 1024
+EDGE = 64 * 1024
+
+
+def fingerprint(path: Path) -> str:
+    """What identifies one version of a landed file: its size and a hash of its content (the
+    whole file up to FULL_HASH_BYTES, else its first and last 64 KiB with its modification
+    time). A rewrite of the same size that keeps the modification time is a new version; a
+    file touched with the same bytes is not (up to FULL_HASH_BYTES)."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        if stat.st_size <= FULL_HASH_BYTES:
+            for block in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(block)
+            return f"{stat.st_size}:{digest.hexdigest()}"
+        digest.update(handle.read(EDGE))
+        handle.seek(-EDGE, os.SEEK_END)
+        digest.update(handle.read(EDGE))
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{digest.hexdigest()}"
 
 
 @dg.sensor(
@@ -636,34 +695,46 @@ def stamp(file: Any) -> str:
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def high_intent_events(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Start the realtime refresh when a file of tracked events with high-intent events lands
-    in the landing folder (new, or changed since the sensor last saw it). It watches files,
-    not the warehouse: a re-load of data already there is not new, a tick never waits for
-    the single writer, and the run it starts loads just those files. Its first tick only
-    notes the files already there (history is the daily job's)."""
-    files = landed_event_files()
-    seen = {name: stamp(file) for name, file in files.items()}
+    """Watch every raw table's files in the landing folder (new, or changed since the sensor
+    last saw them: a content fingerprint) and start the realtime refresh for the ones that
+    can change a realtime segment now: files of the event tables the realtime job loads
+    (EVENT_TABLES) that hold high-intent tracked events or views of high-intent pages. The
+    run loads the new event files (all of them, the others too) and rebuilds the realtime
+    path. A new file of any other table (CRM exports, email events, product usage,
+    subscriptions, intent) changes only daily segments and scores: the daily job loads it;
+    the tick says so. It watches files, not the warehouse: a re-load of data already there
+    is not new, and a tick never waits for the single writer. Its first tick only notes the
+    files already there (history is the daily job's)."""
+    files = landed_files()
+    seen = {name: fingerprint(file.path) for name, file in files.items()}
+    cursor = json.dumps(seen, sort_keys=True)
     if context.cursor is None:
         return dg.SensorResult(
             skip_reason=dg.SkipReason(
-                f"watching {landing_dir()}: {len(seen)} file(s) of tracks already there"
+                f"watching {landing_dir()}: {len(seen)} landed file(s) already there"
             ),
-            cursor=json.dumps(seen, sort_keys=True),
+            cursor=cursor,
         )
     known = json.loads(context.cursor)
     landed = sorted(name for name, version in seen.items() if known.get(name) != version)
-    cursor = json.dumps(seen, sort_keys=True)
     if not landed:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no new event files"), cursor=cursor)
-    count = high_intent_events_in([files[name] for name in landed])
-    if not count:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no new landed files"), cursor=cursor)
+    events = [name for name in landed if files[name].table in EVENT_TABLES]
+    daily_only = [name for name in landed if name not in events]
+    later = f"{', '.join(daily_only)}: loaded by the next daily run" if daily_only else ""
+    tracked = high_intent_events_in([files[n] for n in events if files[n].table == "tracks"])
+    viewed = high_intent_page_views_in([files[n] for n in events if files[n].table == "pages"])
+    if not tracked and not viewed:
+        said = [f"{', '.join(events)}: no high-intent events or page views"] if events else []
         return dg.SensorResult(
-            skip_reason=dg.SkipReason(f"{', '.join(landed)}: no high-intent events"),
+            skip_reason=dg.SkipReason("; ".join([*said, *([later] if later else [])])),
             cursor=cursor,
         )
+    if later:
+        context.log.info(later)
     as_of = now()
     partitions = daily.get_partition_keys(current_time=as_of)
-    versions = hashlib.sha256(json.dumps({n: seen[n] for n in landed}).encode()).hexdigest()
+    versions = hashlib.sha256(json.dumps({n: seen[n] for n in events}).encode()).hexdigest()
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
@@ -671,8 +742,9 @@ def high_intent_events(context: dg.SensorEvaluationContext) -> dg.SensorResult |
                 partition_key=partitions[-1],
                 tags={
                     AS_OF_TAG: as_of.strftime(AS_OF_FORMAT),
-                    FILES_TAG: json.dumps(landed),
-                    "audience/high_intent_events": str(count),
+                    FILES_TAG: json.dumps(events),
+                    "audience/high_intent_events": str(tracked),
+                    "audience/high_intent_page_views": str(viewed),
                 },
             )
         ],
@@ -686,5 +758,12 @@ defs = dg.Definitions(
     jobs=[daily_refresh, realtime_refresh],
     schedules=[daily_schedule, weekly_schedule(daily_refresh)],
     sensors=[high_intent_events],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "dbt"))},
+    # dbt through audience-dbt: the project is parsed once per code version, not once per
+    # as_of (audience.dbt_cached)
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(BIN / "audience-dbt"))
+    },
+    # the steps of a run share its process: no process start, no import of these definitions
+    # and of dbt per step (the `warehouse` pool runs them one at a time anyway)
+    executor=dg.in_process_executor,
 )

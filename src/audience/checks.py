@@ -353,15 +353,25 @@ def gx_expectation_suite(suite: Suite) -> Any:
     )
 
 
+def run_name(as_of: str, build_id: str | None) -> str:
+    """The name of a check run's validations in GX (and its Data Docs): the build it checked."""
+    return f"as_of-{as_of.replace(' ', 'T').replace(':', '')}-build-{build_id or 'none'}"
+
+
 def validate(
     warehouse: Warehouse,
     suites: Sequence[Suite],
     *,
     parameters: dict[str, Any],
     out: Path,
+    name: str | None = None,
 ) -> list[CheckResult]:
-    """Validate every suite's batch table with Great Expectations; store results, build docs."""
+    """Validate every suite's batch table with Great Expectations; store results, build the
+    Data Docs (offline: audience.offline_docs). `name` names the run (the build checked)."""
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    from audience.offline_docs import make_site_offline
 
     context = _gx_context(out)
     target = warehouse.target
@@ -402,11 +412,14 @@ def validate(
             )
         )
         outcome = checkpoint.run(
-            batch_parameters=batch_parameters, expectation_parameters=parameters
+            batch_parameters=batch_parameters,
+            expectation_parameters=parameters,
+            run_id=RunIdentifier(run_name=name) if name else None,
         )
         for validation in outcome.run_results.values():
             results.extend(_check_results(suite, validation.results))
     context.build_data_docs()
+    make_site_offline(data_docs_dir(out), {s.name: s.batch for s in suites}, QUALITY_SCHEMA)
     return results
 
 
@@ -818,7 +831,13 @@ def run_checks(
         materialize_batches(warehouse, batches, names)
         run.seconds["batches"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
-        run.results = validate(warehouse, suites, parameters=parameters, out=out)
+        run.results = validate(
+            warehouse,
+            suites,
+            parameters=parameters,
+            out=out,
+            name=run_name(run.as_of, run.build_id),
+        )
         run.seconds["validate"] = round(time.perf_counter() - started, 3)
         run.data_docs = str(data_docs_dir(out) / "index.html")
         rebuilt = _build_id_or_none(warehouse)

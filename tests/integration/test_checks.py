@@ -5,6 +5,7 @@ broken mart rule, on DuckDB and PostgreSQL. The verdict is what the syncs read."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -39,6 +40,16 @@ def checked(request, tmp_path_factory) -> Iterator[BuiltWarehouse]:
         return
     with postgres_database() as database, environment(PGDATABASE=database):
         yield build_warehouse("postgres", root / "data", AS_OF, database=database)
+
+
+def external_assets(page: str) -> list[str]:
+    """The scripts, stylesheets, images and CSS urls a page loads from the internet."""
+    tags = re.findall(
+        r"<(?:script|link|img)\b[^>]*?\b(?:src|href)\s*=\s*[\"']((?:https?:)?//[^\"']*)",
+        page,
+        re.IGNORECASE,
+    )
+    return tags + re.findall(r"url\(\s*[\"']?((?:https?:)?//[^)]*)\)", page, re.IGNORECASE)
 
 
 def check(warehouse: BuiltWarehouse, tmp_path, as_of: datetime = AS_OF) -> CheckRun:
@@ -97,6 +108,17 @@ def test_a_good_build_passes_every_check_and_writes_data_docs(checked, tmp_path)
     pages = list((tmp_path / "data_docs" / "validations").rglob("*.html"))
     assert len(pages) == len(suites)
     assert "raw_freshness" in index.read_text()
+    # they open offline: no script, stylesheet or image from the internet, the index's table
+    # written out (a row per validation), and each page names the build it checked
+    for page in [index, *pages]:
+        assert not external_assets(page.read_text()), page
+    assert run.build_id and f"as_of-2026-06-30T000000-build-{run.build_id}" in index.read_text()
+    linked = set(re.findall(r'<a href="(validations/[^"]+)"', index.read_text()))
+    assert {p.relative_to(tmp_path / "data_docs").as_posix() for p in pages} == linked
+    for page in pages:
+        text = page.read_text()
+        assert f"as_of-2026-06-30T000000-build-{run.build_id}" in text
+        assert "Data asset: None" not in text and "Data asset: quality.check_" in text
     # the verdict is in the warehouse, and the gate opens
     saved = json.loads((tmp_path / "check_results.json").read_text())
     assert saved["success"] is True and saved["run_id"] == run.run_id

@@ -421,6 +421,90 @@ def test_the_instance_runs_one_writer_at_a_time_and_retries_from_failure(definit
         assert asset.backfill_policy.max_partitions_per_run == 1
 
 
+def test_run_monitoring_frees_the_warehouse_slot_of_a_terminated_or_dead_run(tmp_path):
+    """The instance of `make dagster`, its daemon's sweeps called one at a time on a moved
+    clock: a run that was terminated while it held the `warehouse` slot gives it back
+    free_slots_after_run_end_seconds after it ended; a run whose worker died (the default
+    run launcher cannot see a dead worker) is failed once it passes max_runtime_seconds,
+    and its slot given back after that. Until then the next run waits."""
+    import logging
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.storage.dagster_run import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test, freeze_time
+    from dagster._daemon.monitoring.concurrency import execute_concurrency_slots_iteration
+    from dagster._daemon.monitoring.run_monitoring import check_run_timeout
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(project_dir() / "orchestration" / "dagster_home" / "dagster.yaml", home)
+    instance = dg.DagsterInstance.from_config(str(home))
+    storage = instance.event_log_storage
+    assert storage.supports_global_concurrency_limits
+    settings = instance.run_monitoring_settings
+    free_after = settings["free_slots_after_run_end_seconds"]
+    max_runtime = settings["max_runtime_seconds"]
+    logger = logging.getLogger("run_monitoring")
+    start = datetime.now(UTC)
+
+    def sweep(at: datetime) -> None:
+        """One pass of the daemon's slot sweep at a moment."""
+        with freeze_time(at):
+            list(execute_concurrency_slots_iteration(SimpleNamespace(instance=instance), logger))
+
+    def started(run: dg.DagsterRun) -> dg.DagsterRun:
+        event = DagsterEvent(
+            event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name
+        )
+        instance.report_dagster_event(event, run_id=run.run_id)
+        return run
+
+    def claims(run: dg.DagsterRun, step: str) -> bool:
+        return storage.claim_concurrency_slot("warehouse", run.run_id, step).is_claimed
+
+    try:
+        with freeze_time(start):
+            storage.initialize_concurrency_limit_to_default("warehouse")
+            assert storage.get_concurrency_info("warehouse").slot_count == 1
+            terminated = create_run_for_test(
+                instance, job_name="daily_refresh", status=DagsterRunStatus.STARTED
+            )
+            assert claims(terminated, "dbt_models")
+            waiting = started(
+                create_run_for_test(
+                    instance, job_name="realtime_refresh", status=DagsterRunStatus.STARTED
+                )
+            )
+            assert not claims(waiting, "raw_tables")
+            # terminated: the run ends, its worker gone before it gave the slot back
+            instance.report_run_canceled(terminated)
+        sweep(start + timedelta(seconds=free_after / 2))
+        assert not claims(waiting, "raw_tables")
+        sweep(start + timedelta(seconds=free_after + 5))
+        assert claims(waiting, "raw_tables")
+
+        # the next run's worker is killed while it holds the slot: its run stays started
+        dead = waiting
+        after = create_run_for_test(
+            instance, job_name="daily_refresh", status=DagsterRunStatus.STARTED
+        )
+        assert not claims(after, "raw_tables")
+        sweep(start + timedelta(hours=1))
+        assert not claims(after, "raw_tables")
+        late = start + timedelta(seconds=max_runtime + 60)
+        with freeze_time(late):
+            record = instance.get_run_record_by_id(dead.run_id)
+            assert record is not None and record.start_time is not None
+            check_run_timeout(instance, record, logger, float(max_runtime))
+        assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+        sweep(late + timedelta(seconds=free_after + 5))
+        assert claims(after, "raw_tables")
+    finally:
+        instance.dispose()
+
+
 def test_dagster_dev_serves_the_whole_asset_graph(definitions, tmp_path):
     """What `make dagster` starts: the UI answers with every asset, dbt found off PATH."""
     import json
@@ -475,3 +559,125 @@ def test_dagster_dev_serves_the_whole_asset_graph(definitions, tmp_path):
     served = load_definitions("audience_definitions_served")
     assert len(keys) == len(served.defs.resolve_asset_graph().get_all_asset_keys())
     assert {"segment/pages", "marts/segment_membership", "sync/lead_routing"} <= keys
+
+
+def write_rows(path: Path, table: str, rows: list[dict[str, str]]) -> Path:
+    """A landed file of a raw table in the contract's columns."""
+    import csv
+
+    columns = RAW_TABLES[table].columns
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in columns})
+    return path
+
+
+def tracked(event: str, number: int = 1) -> dict[str, str]:
+    return {
+        "id": f"s-{number}",
+        "anonymous_id": "a-1",
+        "event": event,
+        "timestamp": "2026-06-30 08:00:00",
+        "received_at": "2026-06-30 08:00:01",
+        "properties": "{}",
+    }
+
+
+def viewed(path: str, number: int = 1) -> dict[str, str]:
+    return {
+        "id": f"p-{number}",
+        "anonymous_id": "a-1",
+        "timestamp": "2026-06-30 08:00:00",
+        "received_at": "2026-06-30 08:00:01",
+        "url": f"https://example.com{path}",
+        "path": path,
+    }
+
+
+def test_the_sensor_watches_every_landed_file_and_starts_realtime_runs_for_hot_ones(
+    definitions, tmp_path
+):
+    """Every raw table's files are watched; a file of tracks with high-intent events or of
+    pages with views of high-intent pages starts the realtime job for the new event files;
+    a file of another table waits for the daily run; a same-size rewrite that keeps its
+    modification time is a new version, a touched file with the same bytes is not."""
+    import json
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_rows(landing / "tracks.csv", "tracks", [tracked("Product Viewed")])
+    write_rows(landing / "crm_contacts.csv", "crm_contacts", [{"contact_id": "c-1"}])
+    sensor = definitions.high_intent_events
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        return sensor(dg.build_sensor_context(cursor=cursor))
+
+    with environment(AUDIENCE_LANDING_DIR=str(landing)):
+        first = tick(None)
+        assert not first.run_requests
+        assert set(json.loads(first.cursor)) == {"tracks.csv", "crm_contacts.csv"}
+        assert not tick(first.cursor).run_requests
+
+        # a CRM export of the day: the daily run loads it, no realtime run
+        write_rows(landing / "crm_contacts_20260630.csv", "crm_contacts", [{"contact_id": "c-2"}])
+        crm = tick(first.cursor)
+        assert not crm.run_requests
+        assert "crm_contacts_20260630.csv: loaded by the next daily run" in str(crm.skip_reason)
+        assert "crm_contacts_20260630.csv" in json.loads(crm.cursor)
+
+        # tracks rewritten in place, same size, same modification time: Product Viewed
+        # becomes Demo Requested (14 characters each)
+        path = landing / "tracks.csv"
+        stat = path.stat()
+        write_rows(path, "tracks", [tracked("Demo Requested")])
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert path.stat().st_size == stat.st_size
+        hot = tick(crm.cursor)
+        (request,) = hot.run_requests
+        assert json.loads(request.tags[definitions.FILES_TAG]) == ["tracks.csv"]
+        assert request.tags["audience/high_intent_events"] == "1"
+        assert request.run_key.startswith("realtime-")
+
+        # touched, the same bytes: not new
+        os.utime(path)
+        assert not tick(hot.cursor).run_requests
+
+        # pages: a blog view is not hot, a pricing view is (the page_categories seed)
+        write_rows(landing / "pages_20260630.csv", "pages", [viewed("/blog/a-post")])
+        cold = tick(hot.cursor)
+        assert not cold.run_requests
+        assert "pages_20260630.csv: no high-intent events or page views" in str(cold.skip_reason)
+        write_rows(landing / "pages_20260701.csv", "pages", [viewed("/Pricing/enterprise", 2)])
+        (pricing,) = tick(cold.cursor).run_requests
+        assert json.loads(pricing.tags[definitions.FILES_TAG]) == ["pages_20260701.csv"]
+        assert pricing.tags["audience/high_intent_page_views"] == "1"
+        assert pricing.tags["audience/high_intent_events"] == "0"
+
+
+def test_a_landed_file_is_known_by_its_content(definitions, tmp_path, monkeypatch):
+    """Small files by their whole content; large ones by size, modification time and their
+    first and last 64 KiB."""
+    import os
+
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"a" * 1000)
+    before = definitions.fingerprint(small)
+    small.write_bytes(b"a" * 999 + b"b")
+    assert definitions.fingerprint(small) != before
+    small.write_bytes(b"a" * 1000)
+    os.utime(small, ns=(1, 1))
+    assert definitions.fingerprint(small) == before
+
+    monkeypatch.setattr(definitions, "FULL_HASH_BYTES", 100_000)
+    large = tmp_path / "large.parquet"
+    large.write_bytes(b"x" * 300_000)
+    stat = large.stat()
+    first = definitions.fingerprint(large)
+    large.write_bytes(b"x" * 299_999 + b"y")  # the last bytes changed
+    os.utime(large, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert definitions.fingerprint(large) != first
+    os.utime(large, ns=(1, 1))  # another modification time: a new version of a large file
+    assert definitions.fingerprint(large) != first

@@ -353,7 +353,8 @@ def test_the_daily_jobs_after_the_realtime_build_are_green_and_keep_its_history(
 
         # its re-load of the folder re-read the realtime file unchanged: the sensor has
         # nothing to say
-        state = {name: definitions.stamp(f) for name, f in definitions.landed_event_files().items()}
+        landed = definitions.landed_files()
+        state = {name: definitions.fingerprint(f.path) for name, f in landed.items()}
         tick = definitions.high_intent_events(
             dg.build_sensor_context(cursor=json.dumps(state), instance=world.instance)
         )
