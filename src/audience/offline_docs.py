@@ -14,8 +14,8 @@ rewritten here:
   the internet in a stylesheet is dropped;
 - the site's own stylesheets (`static/styles/*.css`) and a small base stylesheet standing in
   for Bootstrap's are inlined in a `<style>` element;
-- "Data asset: None" (GX does not record the asset of a dataframe or query batch) names the
-  table of schema `quality` the suite validated.
+- the data asset of a validation (GX shows "None" for a dataframe batch, the query asset's
+  name, the suite's, for a SQL one) is the table of schema `quality` the suite validated.
 
 The build a validation checked is its run name (`as_of-<as_of>-build-<build id>`, set by
 audience.checks), shown on its page and in the index.
@@ -138,18 +138,28 @@ def _local_images(page: str, folder: Path, docs: Path) -> str:
     return EXTERNAL_IMAGE.sub(local, page)
 
 
-def make_offline(page: str, folder: Path, docs: Path, data_asset: Callable[[], str | None]) -> str:
-    """One Data Docs page, made to open offline (see the module's description)."""
+def make_offline(
+    page: str,
+    folder: Path,
+    docs: Path,
+    data_asset: Callable[[], str | None],
+    asset_names: tuple[str, ...] = ("None",),
+) -> str:
+    """One Data Docs page, made to open offline (see the module's description). The data
+    asset GX shows as one of `asset_names` (None for a dataframe batch, the query asset's name
+    for a SQL one) is named by `data_asset()`, the table validated."""
     page = _write_out_tables(page)
     page = EXTERNAL_TAG.sub("", page)
     page = _local_images(page, folder, docs)
     page = INLINE_SCRIPT.sub(lambda m: "" if NEEDS_LIBRARY.search(m.group(1)) else m.group(0), page)
     page = _inline_styles(page, folder)
     page = EXTERNAL_URL.sub("none", page)
-    if "Data asset: None" in page:
+    shown = [f"Data asset: {html.escape(name)}<" for name in asset_names]
+    if any(label in page for label in shown):
         asset = data_asset()
         if asset:
-            page = page.replace("Data asset: None", f"Data asset: {html.escape(asset)}")
+            for label in shown:
+                page = page.replace(label, f"Data asset: {html.escape(asset)}<")
     return page
 
 
@@ -165,5 +175,6 @@ def make_site_offline(docs: Path, batch_of_suite: dict[str, str], schema: str) -
             return f"{schema}.{batch}" if batch else None
 
         text = path.read_text(encoding="utf-8")
-        path.write_text(make_offline(text, path.parent, docs, data_asset), encoding="utf-8")
+        names = ("None", suite) if suite else ("None",)
+        path.write_text(make_offline(text, path.parent, docs, data_asset, names), encoding="utf-8")
     return len(pages)

@@ -83,3 +83,12 @@ def test_a_page_opens_offline(tmp_path: Path):
     assert '<a href="validations/s/2.html"><span>a</span>' not in rows[0]
     assert '<a href="validations/s/1.html"><span>a</span></a>' in rows[1]
     assert "<th>Run Name</th><th>Asset</th>" in text
+
+
+def test_a_sql_batch_names_the_table_not_the_query_asset(tmp_path: Path):
+    """On PostgreSQL GX shows the query asset's name (the suite's); the page names the table."""
+    page = tmp_path / "validations" / "raw_volume" / "run" / "page.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html><head></head><body>Data asset: raw_volume<br></body></html>")
+    make_site_offline(tmp_path, {"raw_volume": "check_raw_sources"}, "quality")
+    assert "Data asset: quality.check_raw_sources<br>" in page.read_text()
