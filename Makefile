@@ -4,8 +4,9 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 BIN := .venv/bin
-# dbt's own scratch files go to a throwaway DuckDB file when linting and parsing
-LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb
+# dbt's own scratch files go to a throwaway DuckDB file and target folder when linting and
+# parsing, so target/ (what `mf query` reads) stays that of the last command run by hand
+LINT_ENV := AUDIENCE_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/target/lint
 
 .PHONY: install install-spark run test test-spark lint format parse clean dagster bench
 

@@ -28,6 +28,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from audience.project import project_dir
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # the tests' dbt artifacts stay out of target/, which `mf query` reads from the project
+    # root: each worker has its folder, a run without workers `main`
+    os.environ["DBT_TARGET_PATH"] = str(project_dir() / "target" / "workers" / (worker or "main"))
+    os.environ["DBT_LOG_PATH"] = str(project_dir() / "logs" / "workers" / (worker or "main"))
     if worker:
         # a worker runs as `python -c`: its __main__ has no file, which pyspark (installed by
         # `make install-spark`, imported by Great Expectations) takes for a doctest run and
@@ -37,8 +41,6 @@ def pytest_configure(config: pytest.Config) -> None:
         main = sys.modules["__main__"]
         if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
             main.__file__ = f"<pytest-xdist {worker}>"
-        os.environ["DBT_TARGET_PATH"] = str(project_dir() / "target" / "workers" / worker)
-        os.environ["DBT_LOG_PATH"] = str(project_dir() / "logs" / "workers" / worker)
 
 
 #: the longest modules (minutes, measured), started first: the parallel workers take whole

@@ -49,7 +49,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from audience.checks import CheckResult, CheckRun, load_suites, record
+from audience.checks import CheckResult, CheckRun, built_relations, load_suites, record
 from audience.devservers import FAULTS, ApiState, Server
 from audience.project import environment
 from audience.syncs import (
@@ -216,10 +216,17 @@ def prepare_warehouse(warehouse: Warehouse, people: int) -> None:
     """Create the scratch marts, the sync state, and a passing quality verdict of each
     phase's build, which is what the gate reads (audience.checks.require_passing_checks)."""
     warehouse.execute("create schema if not exists marts")
-    for name, table in scratch_tables(people, 0).items():
+    tables = scratch_tables(people, 0)
+    for name, table in tables.items():
         warehouse.execute(f"drop table if exists marts.{name}")
         columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in table.schema)
         warehouse.execute(f"create table marts.{name} ({columns})")
+    # the other exports the gate reads the build of (none of their destinations is synced
+    # here): empty, so the build is the scratch marts' own
+    for name in built_relations():
+        if name not in tables:
+            warehouse.execute(f"drop table if exists marts.{name}")
+            warehouse.execute(f"create table marts.{name} (build_id varchar)")
     suites = load_suites()
     for as_of, build in PHASES:
         stamp = as_of.strftime("%Y-%m-%d %H:%M:%S")
