@@ -161,9 +161,12 @@ def test_a_forgotten_person_leaves_the_marts_and_every_destination(tiny):
 
             # every destination that holds him removes him
             removed = sync("marketing_lists")
-            assert (removed.status, removed.removed, removed.added) == ("success", len(lists), 0)
+            assert (removed.status, removed.added) == ("success", 0)
             assert all(email not in members for members in state.lists.values())
-            assert {key[1] for key in state.removes} == {email}
+            assert {key for key in state.removes if key[1] == email} == {(s, email) for s in lists}
+            # others may leave with him, never join: a lookalike is compared with the customers
+            # of its kind, and he was one of them
+            assert removed.removed == sum(state.removes.values()) >= len(lists)
             assert sync("ad_audiences").removed >= 1
             assert sha not in hashes(root / "ads")
 
