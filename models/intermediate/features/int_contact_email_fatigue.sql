@@ -8,21 +8,14 @@
 with
 
 deliveries as (
-    select
-        contact_key,
-        is_opened,
-        delivered_at,
-        row_number() over (
-            partition by contact_key order by delivered_at desc, message_id desc
-        ) as recency_rank
-    from {{ ref('int_email_deliveries') }}
+    {{ ranked_email_deliveries() }}
 ),
 
 streaks as (
     -- the newest deliveries not opened, back to the first opened one
     select
         contact_key,
-        coalesce(min(case when is_opened then recency_rank end) - 1, count(*)) as ignored_in_a_row,
+        {{ ignored_in_a_row() }} as ignored_in_a_row,
         max(delivered_at) as last_delivered_at
     from deliveries
     group by contact_key

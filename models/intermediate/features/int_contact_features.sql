@@ -13,13 +13,7 @@ daily as (
 
 deliveries as (
     -- each contact's deliveries ranked newest first
-    select
-        contact_key,
-        is_opened,
-        row_number() over (
-            partition by contact_key order by delivered_at desc, message_id desc
-        ) as recency_rank
-    from {{ ref('int_email_deliveries') }}
+    {{ ranked_email_deliveries() }}
 ),
 
 visits as (
@@ -65,7 +59,7 @@ email as (
         ) as recent_opened_deliveries,
         -- streaks run from the newest delivery back to the first that breaks them
         coalesce(min(case when not is_opened then recency_rank end) - 1, count(*)) as consecutive_opens,
-        coalesce(min(case when is_opened then recency_rank end) - 1, count(*)) as consecutive_ignored
+        {{ ignored_in_a_row() }} as consecutive_ignored
     from deliveries
     group by contact_key
 ),
