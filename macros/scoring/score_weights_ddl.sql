@@ -5,8 +5,9 @@
    empty table means the hand-set weights of the seeds score every contact.
    No dbt functions here: the types come in as arguments.
 
-   score_weights: one row per feature of the trained lead model (its intercept, fit, third-party
-   intent, and one row per scoring signal), with the model's held-out AUC #}
+   score_weights: one row per model and feature, with the model's held-out AUC: the trained lead
+   model (its intercept, fit, third-party intent, and one row per scoring signal) and the
+   lookalike model of each customer kind (intercept, fit, engagement, intent, decision views) #}
 {% macro score_weights_ddl(string_type='varchar', float_type='double', timestamp_type='timestamp') -%}
 create schema if not exists scoring;
 create table if not exists scoring.score_weights (

@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="learn the lead score from the warehouse's own outcomes (opportunities, orders)",
+        help="learn the lead score and the lookalikes from the warehouse's own outcomes",
     )
     train.add_argument(
         "--as-of",
@@ -500,23 +500,35 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from audience.train import TrainError, report, train
+    from audience.train_lookalike import report_lookalikes, train_lookalikes
 
-    try:
-        with connected(args.target) as warehouse:
-            result = train(
-                warehouse,
-                as_of=parse_as_of(args.as_of) if args.as_of else None,
-                horizon_days=args.horizon_days,
-                holdout_days=args.holdout_days,
-                write=not args.dry_run,
-            )
-    except TrainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for line in report(result):
+    options = {
+        "as_of": parse_as_of(args.as_of) if args.as_of else None,
+        "horizon_days": args.horizon_days,
+        "holdout_days": args.holdout_days,
+        "write": not args.dry_run,
+    }
+    code = 0
+    with connected(args.target) as warehouse:
+        try:
+            result = train(warehouse, **options)
+        except TrainError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = 1
+        else:
+            for line in report(result):
+                print(line)
+            # a lead model that does worse than the current weights is refused: a scheduler
+            # sees it
+            code = 1 if result.auc < result.current_auc else 0
+        try:
+            outcomes = train_lookalikes(warehouse, **options)
+        except TrainError as exc:
+            print(f"error: lookalikes: {exc}", file=sys.stderr)
+            return 1
+    for line in report_lookalikes(outcomes):
         print(line)
-    # a model that does worse than the current weights is refused: a scheduler sees it
-    return 1 if result.auc < result.current_auc else 0
+    return code
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

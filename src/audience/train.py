@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import yaml
@@ -108,7 +108,7 @@ def project_vars() -> dict[str, Any]:
     return dict(data.get("vars") or {})
 
 
-def squash(points: np.ndarray, scale: float) -> np.ndarray:
+def squash(points: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
     """macros/behavior/squash_score.sql: 100 x (1 - e^(-max(points, 0) / scale)), to 0.1."""
     return np.round(100 * (1 - np.exp(-np.maximum(points, 0) / scale)), 1)
 
@@ -146,7 +146,7 @@ def _day(value: datetime) -> str:
     return value.date().isoformat()
 
 
-def _last_day(value: datetime) -> str:
+def last_known_day(value: datetime) -> str:
     """The last day with activity known at `value` (the day before, at midnight)."""
     return (value - timedelta(microseconds=1)).date().isoformat()
 
@@ -177,6 +177,62 @@ def features_of(signals: Sequence[tuple[str, str, float]]) -> list[Feature]:
     ]
 
 
+def decayed_occurrences(
+    warehouse: Warehouse, as_of: datetime, settings: dict[str, Any]
+) -> list[tuple[str, str, str, float]]:
+    """(contact_key, signal_type, signal, occurrences decayed with the engagement half-life at
+    `as_of`) of the activity known at `as_of`, as int_contact_signal_points decays them."""
+    half_life = float(settings["engagement__half_life_days"])
+    return [
+        (str(key), str(signal_type), str(signal), float(value))
+        for key, signal_type, signal, value in warehouse.query(
+            "select contact_key, signal_type, signal, "
+            f"sum(events * power(0.5, (cast(? as date) - activity_date) / {half_life})) "
+            "from intermediate.int_contact_activity_daily "
+            "where activity_date <= cast(? as date) "
+            "group by contact_key, signal_type, signal",
+            [_day(as_of), last_known_day(as_of)],
+        )
+    ]
+
+
+def third_party_intent(
+    warehouse: Warehouse, as_of: datetime, settings: dict[str, Any]
+) -> dict[str, float]:
+    """company_id -> its highest third-party intent score (0-100) observed in the window
+    (var intent__third_party_window_days) before `as_of`."""
+    window = _day(as_of - timedelta(days=int(settings["intent__third_party_window_days"])))
+    return {
+        str(company): float(score or 0)
+        for company, score in warehouse.query(
+            "select companies.company_id, max(intent.intent_score) "
+            "from staging.stg_intent__signals as intent "
+            "inner join staging.stg_crm__companies as companies "
+            "on intent.company_domain = companies.domain "
+            "where intent.observed_at >= cast(? as date) and intent.observed_at <= ? "
+            "group by companies.company_id",
+            [window, as_of],
+        )
+    }
+
+
+def signal_rows(
+    decayed: Sequence[tuple[str, str, str, float]],
+    signals: Sequence[tuple[str, str, float]],
+    offset: int = 0,
+) -> dict[str, np.ndarray]:
+    """contact_key -> its decayed occurrences of each scoring signal (in the order of
+    `signals`, after `offset` leading zeros) for every contact with known activity."""
+    index = {(t, s): offset + i for i, (t, s, _) in enumerate(signals)}
+    seen: dict[str, np.ndarray] = {}
+    for key, signal_type, signal, value in decayed:
+        column = index.get((signal_type, signal))
+        row = seen.setdefault(key, np.zeros(offset + len(signals)))
+        if column is not None:
+            row[column] = value
+    return seen
+
+
 def snapshot(
     warehouse: Warehouse,
     as_of: datetime,
@@ -187,29 +243,10 @@ def snapshot(
     """The features of every contact seen by `as_of` and not yet an opportunity or a customer,
     and whether it became one within `horizon_days` after it."""
     # the days whose activity is known at an instant: up to the day before a midnight
-    known, known_end = _last_day(as_of), _last_day(as_of + timedelta(days=horizon_days))
+    known, known_end = last_known_day(as_of), last_known_day(as_of + timedelta(days=horizon_days))
     end = as_of + timedelta(days=horizon_days)
-    half_life = float(settings["engagement__half_life_days"])
-    decayed = warehouse.query(
-        "select contact_key, signal_type, signal, "
-        f"sum(events * power(0.5, (cast(? as date) - activity_date) / {half_life})) "
-        "from intermediate.int_contact_activity_daily "
-        "where activity_date <= cast(? as date) "
-        "group by contact_key, signal_type, signal",
-        [_day(as_of), known],
-    )
-    window = _day(as_of - timedelta(days=int(settings["intent__third_party_window_days"])))
-    third_party = dict(
-        warehouse.query(
-            "select companies.company_id, max(intent.intent_score) "
-            "from staging.stg_intent__signals as intent "
-            "inner join staging.stg_crm__companies as companies "
-            "on intent.company_domain = companies.domain "
-            "where intent.observed_at >= cast(? as date) and intent.observed_at <= ? "
-            "group by companies.company_id",
-            [window, as_of],
-        )
-    )
+    decayed = decayed_occurrences(warehouse, as_of, settings)
+    third_party = third_party_intent(warehouse, as_of, settings)
     deals = warehouse.query(
         "select company_id, "
         "min(case when created_at <= ? then 1 end), "
@@ -237,13 +274,7 @@ def snapshot(
         "on profiles.contact_key = scores.contact_key order by profiles.contact_key"
     )
 
-    index = {(t, s): 2 + i for i, (t, s, _) in enumerate(signals)}
-    seen: dict[str, np.ndarray] = {}
-    for key, signal_type, signal, value in decayed:
-        column = index.get((signal_type, signal))
-        row = seen.setdefault(key, np.zeros(2 + len(signals)))
-        if column is not None:
-            row[column] = float(value)
+    seen = signal_rows(decayed, signals, offset=2)
     keys: list[str] = []
     rows: list[np.ndarray] = []
     labels: list[int] = []
@@ -353,7 +384,20 @@ def stack(snapshots: Sequence[Snapshot]) -> Snapshot:
     )
 
 
-def fit(train: Snapshot, features: Sequence[Feature]) -> dict[str, float]:
+class TrainingSet(Protocol):
+    """What a model is fitted on: rows of features, their outcomes, and the first instant."""
+
+    as_of: datetime
+    x: np.ndarray
+    y: np.ndarray
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def fit(train: TrainingSet, features: Sequence[Named]) -> dict[str, float]:
     """The L2-regularized logistic regression of the outcome on the features: its intercept
     and one coefficient per feature (log-odds per unit)."""
     from sklearn.linear_model import LogisticRegression

@@ -226,5 +226,41 @@ def test_train_rebuilds_the_hand_set_lead_score_as_of_the_build(tiny_warehouse, 
             ["train", "--horizon-days", "10", "--dry-run", "--target", tiny_warehouse.target]
         )
     assert code == 1
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert err.startswith("error: ") and "0 of" in err and "converting" in err
+    # the lookalikes too have nothing to learn from, and say so per kind
+    assert captured.out.splitlines() == [
+        f"lookalike {kind}: not trained (the held-out period as of 2026-06-20 has {n} of "
+        f"{m} {kind} candidates converting: no AUC to check against)"
+        for kind, n, m in (("b2b", 0, 4), ("b2c", 0, 3))
+    ]
+
+
+def test_lookalike_features_are_the_builds_on_each_engine(tiny_warehouse):
+    """What `audience train` learns the lookalikes from, rebuilt as of the build, is what
+    lookalike_best_customers scores with (fit, engagement, intent, decision-stage views)."""
+    from audience.train import project_vars
+    from audience.train_lookalike import kind_snapshots, scoring_weights
+    from audience.warehouse import connected
+
+    with environment(**settings(tiny_warehouse)), connected(tiny_warehouse.target) as warehouse:
+        now = kind_snapshots(
+            warehouse, tiny_warehouse.as_of, 60, scoring_weights(warehouse), project_vars()
+        )
+        built = {
+            key: [float(v) for v in values]
+            for key, *values in warehouse.query(
+                "select scores.contact_key, scores.fit_score / 100.0, "
+                "scores.engagement_score / 100.0, scores.intent_score / 100.0, "
+                "least(features.decision_page_views_14d, 10) / 10.0 "
+                "from intermediate.int_contact_scores as scores "
+                "inner join intermediate.int_contact_features as features "
+                "on scores.contact_key = features.contact_key"
+            )
+        }
+    rows = [(k, x) for kind in now.values() for k, x in zip(kind.contacts, kind.x, strict=True)]
+    assert len(rows) == 7
+    assert any(x[1] > 0 for _, x in rows) and any(x[2] > 0 for _, x in rows)
+    for key, x in rows:
+        assert list(x) == pytest.approx(built[key], abs=0.0011), key

@@ -245,15 +245,17 @@ DECISION_PAGES = ("pricing", "comparison", "security", "roi_tool", "demo_request
 OTHER_PAGES = ("blog", "careers")
 SCORES_AND_EXPLAIN = [
     "stg_scoring__score_weights",
+    "stg_scoring__lookalike_weights",
     "int_contact_signal_points",
     "int_contact_scores",
     "contact_score_signals",
     "contacts",
+    "lookalike_best_customers",
 ]
 
 
 def test_training_recovers_the_planted_relation(generated_warehouse, trained_copy):
-    _, result = trained_copy  # trained on a copy: the shared warehouse keeps no weights
+    _, result, _ = trained_copy  # trained on a copy: the shared warehouse keeps no weights
     assert generated_warehouse.scalar("select count(*) from scoring.score_weights") == 0
     assert result.current == "hand-set" and result.replaced
     assert result.holdout_positives >= 10 and result.train_positives >= 30
@@ -288,12 +290,15 @@ def test_the_hand_set_lead_score_is_recomputed_as_of_the_build(generated_warehou
 
 @pytest.fixture(scope="module")
 def trained_copy(generated_warehouse, tmp_path_factory):
-    """A copy of the generated warehouse with a trained lead model, its scores rebuilt."""
+    """A copy of the generated warehouse with a trained lead model and lookalike models, its
+    scores and the lookalike segment rebuilt: (the copy, the lead result, the lookalike
+    outcomes)."""
     import shutil
 
     from audience.dbt import run_dbt
     from audience.project import environment
     from audience.train import train
+    from audience.train_lookalike import train_lookalikes
     from audience.warehouse import DuckDBWarehouse
 
     generated_warehouse.execute("checkpoint")
@@ -302,6 +307,7 @@ def trained_copy(generated_warehouse, tmp_path_factory):
     warehouse = DuckDBWarehouse(path)
     try:
         result = train(warehouse, horizon_days=60, holdout_days=30)
+        lookalikes = train_lookalikes(warehouse, horizon_days=60, holdout_days=30)
     finally:
         warehouse.close()
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
@@ -313,14 +319,14 @@ def trained_copy(generated_warehouse, tmp_path_factory):
     built = BuiltWarehouse(
         "duckdb", generated_warehouse.data_dir, generated_warehouse.as_of, path=path
     )
-    return built, result
+    return built, result, lookalikes
 
 
 def test_trained_weights_score_in_sql_as_the_model_does(trained_copy):
     from audience.train import features_of, model_scores, project_vars, scoring_signals, snapshot
     from audience.warehouse import DuckDBWarehouse
 
-    built, result = trained_copy
+    built, result, _ = trained_copy
     assert result.replaced and result.model_id
     warehouse = DuckDBWarehouse(built.path)
     try:
@@ -340,7 +346,7 @@ def test_explain_shows_lead_points_per_signal_with_trained_weights(trained_copy)
     from audience.explain import explain, render
     from audience.warehouse import DuckDBWarehouse
 
-    built, result = trained_copy
+    built, result, _ = trained_copy
     warehouse = DuckDBWarehouse(built.path)
     try:
         key, lead = warehouse.query(
@@ -372,3 +378,74 @@ def test_explain_shows_lead_points_per_signal_with_trained_weights(trained_copy)
         f"lead {model.probability:.1f} = 100 / (1 + e^-({model.log_odds:+.3f})) "
         f"(model {result.model_id}, held-out AUC {result.auc:.3f})"
     ) in lines
+
+
+def test_learned_lookalikes_beat_the_centroid_and_score_in_sql_as_the_model_does(
+    generated_warehouse, trained_copy
+):
+    """Each kind's learned lookalike ranks the held-out converters above the distance to the
+    customer centroid; the features it learned from are the build's; the segment then admits
+    as many of each kind as the centroid did, the likeliest first, with the model's
+    probability."""
+    import re
+
+    import numpy as np
+
+    from audience.train import project_vars
+    from audience.train_lookalike import kind_snapshots, lookalike_scores, scoring_weights
+    from audience.warehouse import DuckDBWarehouse
+
+    built, _, lookalikes = trained_copy
+    trained = {o.kind: o.result for o in lookalikes if o.result is not None}
+    assert set(trained) == {"b2b", "b2c"}
+    for result in trained.values():
+        assert result.current == "centroid" and result.replaced
+        assert result.holdout_positives >= 5
+        assert result.auc > result.current_auc
+    assert trained["b2b"].auc > 0.8  # the planted relation: intent and decision-stage pages
+
+    candidates = (
+        "select scores.contact_key, case when profiles.company_id is null then 'b2c' "
+        "else 'b2b' end, scores.fit_score / 100.0, scores.engagement_score / 100.0, "
+        "scores.intent_score / 100.0, least(features.decision_page_views_14d, 10) / 10.0, "
+        "segment.reason, not scores.is_customer and ((profiles.company_id is not null and "
+        "scores.fit_score > 0) or (profiles.company_id is null and "
+        "scores.lifecycle_stage <> 'visitor')) "
+        "from intermediate.int_contact_scores as scores "
+        "inner join intermediate.int_contact_features as features "
+        "on scores.contact_key = features.contact_key "
+        "inner join intermediate.int_contact_profiles as profiles "
+        "on scores.contact_key = profiles.contact_key "
+        "left join segments.lookalike_best_customers as segment "
+        "on scores.contact_key = segment.contact_key"
+    )
+    before = generated_warehouse.query(candidates)
+    warehouse = DuckDBWarehouse(built.path)
+    try:
+        after = warehouse.query(candidates)
+        now = kind_snapshots(warehouse, built.as_of, 60, scoring_weights(warehouse), project_vars())
+    finally:
+        warehouse.close()
+    points = {key: np.array(row[1:5], dtype=float) for key, *row in after}
+    for kind in ("b2b", "b2c"):
+        # what the model learned from is what the build scores with
+        for key, x in zip(now[kind].contacts, now[kind].x, strict=True):
+            assert np.abs(points[key] - x).max() <= 0.0011, key
+        admitted = [row for row in before if row[1] == kind and row[-2] is not None]
+        rows = [row for row in after if row[1] == kind and row[-1]]
+        x = np.array([points[row[0]] for row in rows])
+        probability = dict(
+            zip([row[0] for row in rows], lookalike_scores(trained[kind].weights, x), strict=True)
+        )
+        learned = {row[0]: row[-2] for row in rows if row[-2] is not None}
+        assert len(learned) == len(admitted) > 0, kind
+        for key, reason in learned.items():
+            found = re.fullmatch(
+                r"like the contacts who converted \(learned probability (\d+) %\)", reason
+            )
+            assert found, reason
+            assert abs(int(found.group(1)) - 100 * probability[key]) <= 0.51, key
+        # the likeliest of the kind are in: none left out is likelier than the least admitted
+        outside = [p for key, p in probability.items() if key not in learned]
+        assert min(probability[key] for key in learned) >= max(outside, default=0) - 1e-9
+    assert {r[0] for r in before if r[-2]} != {r[0] for r in after if r[-2]}
