@@ -62,6 +62,7 @@ from audience.loader import BadFile, LoadReport, discover, load_dir, plan_file
 from audience.project import duckdb_path, output_dir, project_dir, target_dir
 from audience.sources import CONTRACT
 from audience.syncs import load_config, run_syncs
+from audience.train_job import training_job
 from audience.warehouse import WarehouseBusy, connected, duckdb_lock_conflict
 
 ROOT = project_dir()
@@ -752,11 +753,16 @@ def high_intent_events(context: dg.SensorEvaluationContext) -> dg.SensorResult |
     )
 
 
+# --- the weekly training ------------------------------------------------------------------------
+
+weekly_training, weekly_training_schedule = training_job(lambda: connected(TARGET), POOL)
+
+
 defs = dg.Definitions(
     assets=[raw_tables, dbt_models, *sync_assets],
     asset_checks=[raw_gates, mart_gates],
-    jobs=[daily_refresh, realtime_refresh],
-    schedules=[daily_schedule, weekly_schedule(daily_refresh)],
+    jobs=[daily_refresh, realtime_refresh, weekly_training],
+    schedules=[daily_schedule, weekly_schedule(daily_refresh), weekly_training_schedule],
     sensors=[high_intent_events],
     # dbt through audience-dbt: the project is parsed once per code version, not once per
     # as_of (audience.dbt_cached)

@@ -449,3 +449,43 @@ def test_learned_lookalikes_beat_the_centroid_and_score_in_sql_as_the_model_does
         outside = [p for key, p in probability.items() if key not in learned]
         assert min(probability[key] for key in learned) >= max(outside, default=0) - 1e-9
     assert {r[0] for r in before if r[-2]} != {r[0] for r in after if r[-2]}
+
+
+def test_the_weekly_training_job_writes_the_models_and_reports_them(generated_warehouse, tmp_path):
+    """The Dagster job of Mondays 01:00 trains on the warehouse and writes the models that do
+    not do worse; its metadata says which; on a warehouse that was never built it fails with
+    the reason."""
+    import shutil
+
+    import dagster as dg
+
+    from audience.project import environment
+    from audience.train_job import TRAINING_CRON, training_job
+    from audience.warehouse import DuckDBWarehouse, connected
+
+    generated_warehouse.execute("checkpoint")
+    path = tmp_path / "weekly.duckdb"
+    shutil.copy(generated_warehouse.path, path)
+    job, schedule = training_job(lambda: connected("duckdb"), "warehouse")
+    assert schedule.cron_schedule == TRAINING_CRON == "0 1 * * 1"
+    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
+        run = job.execute_in_process()
+    assert run.success
+    summary = run.output_for_node("train_scores")
+    assert summary["lead"]["written"] and summary["lead"]["auc"] > summary["lead"]["current_auc"]
+    assert summary["lookalike_b2b"]["written"] and summary["lookalike_b2c"]["written"]
+    warehouse = DuckDBWarehouse(path)
+    try:
+        written = dict(
+            warehouse.query(
+                "select score, count(distinct model_id) from scoring.score_weights group by score"
+            )
+        )
+    finally:
+        warehouse.close()
+    assert written == {"lead": 1, "lookalike_b2b": 1, "lookalike_b2c": 1}
+    with environment(AUDIENCE_DUCKDB_PATH=str(tmp_path / "never_built.duckdb")):
+        failed = job.execute_in_process(raise_on_error=False)
+    assert not failed.success
+    failure = [e for e in failed.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "the warehouse is not built" in failure[0].event_specific_data.error.message
