@@ -168,3 +168,21 @@ def test_sendgrid_can_be_left_out(tmp_path: Path) -> None:
             extra_vars={"sendgrid__enabled": False},
         )
     assert not [line for line in (result.result or []) if "adapt_sendgrid" in str(line)]
+
+
+def test_the_whole_build_as_of_the_sample_passes_every_gate(sendgrid, tmp_path: Path) -> None:
+    """The webhook sample alone (no contract table, no CRM), built end to end as of the
+    instant after its last event (a replay of its day): every quality gate passes, so its
+    syncs would run. As of the shared test instant, two years later, the raw freshness gate
+    says the stream stopped: which is what it is for."""
+    from datetime import datetime
+
+    replay = BuiltWarehouse(
+        "duckdb", sendgrid.data_dir, datetime(2024, 6, 20), path=tmp_path / "replay.duckdb"
+    )
+    sendgrid.execute("checkpoint")
+    shutil.copyfile(sendgrid.path, replay.path)
+    with environment(AUDIENCE_DUCKDB_PATH=str(replay.path)):
+        run_dbt(["build"], target="duckdb", as_of=replay.as_of)
+    assert replay.scalar("select count(*) from marts.contacts") == 40
+    assert replay.failed_gates(tmp_path / "gates") == {}
