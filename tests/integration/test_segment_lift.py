@@ -132,9 +132,10 @@ def test_the_planted_lift_lies_in_the_reported_interval(lift_warehouse):
     assert row["needed_per_group"] is not None and row["needed_per_group"] > 0
 
 
-def test_an_outcome_without_an_effect_has_an_interval_around_zero(lift_warehouse):
+@pytest.mark.parametrize("outcome", ["unsubscribe", "opportunity"])
+def test_an_outcome_without_an_effect_has_an_interval_around_zero(lift_warehouse, outcome):
     warehouse, _ = lift_warehouse
-    row = lift_row(warehouse, "unsubscribe")
+    row = lift_row(warehouse, outcome)
     assert row["lift_ci_low"] <= 0 <= row["lift_ci_high"], row
     assert not row["is_significant"]
 
