@@ -63,6 +63,7 @@ LONGEST_FIRST = (
     "test_sync_faults",
     "test_forget",
     "test_segments_planted",
+    "test_segment_lift",
 )
 
 

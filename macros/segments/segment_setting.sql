@@ -9,6 +9,7 @@
         'email_group': none,
         'expiry_days': none,
         'min_dwell_days': none,
+        'holdout': none,
         'description': node.description,
     } -%}
     {%- set overrides = var('segments__setting_overrides', {}).get(node.name, {}) -%}

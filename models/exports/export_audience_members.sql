@@ -11,7 +11,7 @@
 with
 
 memberships as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('segment_membership_treated') }}
 ),
 
 contacts as (

@@ -7,7 +7,7 @@ with
 
 entries as (
     select * from {{ ref('segment_transitions') }}
-    where segment_id = 'mql_routed' and transition = 'entered'
+    where segment_id = 'mql_routed' and transition = 'entered' and not is_control  -- holdout
 ),
 
 routing as (

@@ -15,7 +15,7 @@ scores as (
 ),
 
 membership as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('segment_membership_treated') }}
 ),
 
 segments as (

@@ -4,7 +4,7 @@
 with
 
 routed as (
-    select * from {{ ref('segment_membership') }}
+    select * from {{ ref('segment_membership_treated') }}
     where segment_id = 'mql_routed'
 ),
 

@@ -263,6 +263,10 @@ final as (
         eligible.qualified_at,
         coalesce(open_spells.entered_at, {{ as_of() }}) as entered_at,
 
+        -- the segment's control group (macros/segments/holdout.sql): members no destination
+        -- receives (they read segment_membership_treated)
+        {{ holdout_is_control('eligible.segment_id', 'eligible.contact_key') }} as is_control,
+
         -- as of, and the build that wrote the row
         {{ as_of() }} as as_of,
         {{ build_id() }} as build_id

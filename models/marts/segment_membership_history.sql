@@ -26,6 +26,10 @@ final as (
         reason as reason_at_entry,
         qualified_at as qualified_at_entry,
 
+        -- the segment's control group: drawn from segment and contact (not read from the
+        -- snapshot), so spells recorded before holdouts existed are flagged too
+        {{ holdout_is_control('segment_id', 'contact_key') }} as is_control,
+
         -- validity
         dbt_valid_from as valid_from,
         dbt_valid_to as valid_to,

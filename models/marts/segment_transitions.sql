@@ -18,7 +18,8 @@ entries as (
         segment_id,
         'entered' as transition,
         valid_from as transitioned_at,
-        reason_at_entry
+        reason_at_entry,
+        is_control
     from history
 ),
 
@@ -28,7 +29,8 @@ exits as (
         segment_id,
         'exited' as transition,
         valid_to as transitioned_at,
-        reason_at_entry
+        reason_at_entry,
+        is_control
     from history
     where valid_to is not null
 ),
@@ -49,7 +51,8 @@ final as (
         segment_id,
         transition,
         transitioned_at,
-        reason_at_entry
+        reason_at_entry,
+        is_control
     from unioned
 )
 

@@ -149,7 +149,8 @@ def changed_models(base_root: Path, after_root: Path) -> tuple[set[str], bool]:
 
 def _selection(root: Path, changed: set[str], macros: bool) -> list[str]:
     """dbt's --select for one tree: its changed models, the segment models downstream of
-    them, segment_membership, the catalog and the destinations' export models.
+    them, segment_membership (and its treated members, what destinations read), the catalog
+    and the destinations' export models.
 
     By name (fqn), not by path: dbt reads a path selector from the working directory, not
     from the project's root. `fqn:segments` is every model under models/segments/ (and the
@@ -159,7 +160,8 @@ def _selection(root: Path, changed: set[str], macros: bool) -> list[str]:
     downstream = [f"{name}+,fqn:segments" for name in picked]
     segments = ["fqn:segments"] if macros else []
     exports = sorted({c.model for c in load_config(root / "syncs.yml").values()})
-    return [*picked, *downstream, *segments, "segment_membership", "fqn:marts.segments", *exports]
+    membership = ["segment_membership", "segment_membership_treated"]
+    return [*picked, *downstream, *segments, *membership, "fqn:marts.segments", *exports]
 
 
 def _copy_warehouse(source: Path, dest: Path) -> None:

@@ -617,7 +617,8 @@ def test_diff_reports_what_full_builds_of_both_versions_differ_by(planted_wareho
     assert (
         {"pricing_repeat_viewer", "segment_membership"}
         <= set(result.models)
-        <= {"pricing_repeat_viewer", "segment_membership", "segments"}
+        <= {"pricing_repeat_viewer", "segment_membership", "segment_membership_treated"}
+        | {"segments"}
         | {config.model for config in load_config(project_dir() / "syncs.yml").values()}
     )
     marketing = seg.destinations.get("marketing_lists")

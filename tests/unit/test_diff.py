@@ -79,6 +79,7 @@ def test_each_side_builds_its_changed_models_and_what_reads_them(tmp_path):
         "int_x+,fqn:segments",
         "seg_a+,fqn:segments",
         "segment_membership",
+        "segment_membership_treated",
         "fqn:marts.segments",
         "export_ads",
     ]
