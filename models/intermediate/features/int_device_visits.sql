@@ -66,20 +66,21 @@ visits as (
 final as (
     select
         visit_id,
+        -- a session keyed by itself had no device (told from the key, not by joining
+        -- session_devices again: DuckDB 2.0 returned no rows at all when this model read that
+        -- CTE twice inside dbt's create table)
         case
-            when session_devices.session_id is null and visits.session_id is not null then null
-            else visits.device_key
+            when device_key = {{ dbt.concat(["'session:'", 'session_id']) }} then null
+            else device_key
         end as anonymous_id,
-        visits.visit_number,
-        visits.session_id,
-        visits.page_views,
-        visits.engaged_seconds,
-        visits.hours_since_previous_visit,
-        visits.visit_started_at,
-        visits.visit_ended_at
+        visit_number,
+        session_id,
+        page_views,
+        engaged_seconds,
+        hours_since_previous_visit,
+        visit_started_at,
+        visit_ended_at
     from visits
-    left join session_devices
-        on visits.session_id = session_devices.session_id
 )
 
 select * from final
