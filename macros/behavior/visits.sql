@@ -1,9 +1,12 @@
 {# Visits of each `key` (a contact, a device) from `events`: rows of `key`, event_source
-   ('pages' or 'tracks'), session_id, engaged_seconds and occurred_at.
+   ('pages' or 'tracks'), session_id, engaged_seconds, last_active_at (a page's last sign of
+   activity, e.g. Snowplow's last page ping of it; null where the source has none) and
+   occurred_at.
 
    Page views that carry the source's session id (Snowplow's domain_sessionid, GA4's
    ga_session_id) are one visit per session, with the session's tracked events: a visit
-   starts at the session's first event and ends at its last. A session id seen for longer
+   starts at the session's first event and ends at its last, or at the last activity of one
+   of its pages (last_active_at) when that is later. A session id seen for longer
    than var visits__max_session_days starts a new visit every that many days from the
    session's first event (a bot or a stuck cookie). Page views without one are split by the
    gap rule: more than var visits__session_gap_minutes since the page view before starts a
@@ -19,6 +22,7 @@
             event_source,
             session_id,
             engaged_seconds,
+            last_active_at,
             occurred_at,
             min(occurred_at) over (partition by {{ key }}, session_id) as session_started_at
         from {{ events }}
@@ -29,6 +33,7 @@
         select
             {{ key }} as visitor,
             engaged_seconds,
+            last_active_at,
             occurred_at,
             lag(occurred_at) over (partition by {{ key }} order by occurred_at) as previous_view_at
         from {{ events }}
@@ -39,6 +44,7 @@
         select
             visitor,
             engaged_seconds,
+            last_active_at,
             occurred_at,
             case
                 when previous_view_at is null then 1
@@ -58,6 +64,7 @@
             ) as {{ dbt.type_bigint() }}) as part,
             event_source,
             engaged_seconds,
+            last_active_at,
             occurred_at
         from session_events
         union all
@@ -69,6 +76,7 @@
             ) as part,
             'pages' as event_source,
             engaged_seconds,
+            last_active_at,
             occurred_at
         from gap_flagged
     ),
@@ -81,7 +89,7 @@
             sum(case when event_source = 'pages' then 1 else 0 end) as page_views,
             sum(case when event_source = 'pages' then engaged_seconds end) as engaged_seconds,
             min(occurred_at) as visit_started_at,
-            max(occurred_at) as visit_ended_at
+            max(greatest(occurred_at, coalesce(last_active_at, occurred_at))) as visit_ended_at
         from visit_events
         group by visitor, session_id, part
         having sum(case when event_source = 'pages' then 1 else 0 end) > 0

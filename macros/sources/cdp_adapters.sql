@@ -167,6 +167,7 @@ select
     context_user_agent,
     context_session_id as session_id,
     cast(null as {{ text }}) as engaged_seconds,
+    cast(null as {{ text }}) as last_active_at,
     _source_file,
     _source_row_number,
     _loaded_at
@@ -186,6 +187,7 @@ select
     context_user_agent,
     context_session_id as session_id,
     cast(null as {{ text }}) as engaged_seconds,
+    cast(null as {{ text }}) as last_active_at,
     _source_file,
     _source_row_number,
     _loaded_at

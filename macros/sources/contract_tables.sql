@@ -5,7 +5,8 @@
     {{ return({
         'pages': {'source': 'segment', 'columns': [
             'id', 'anonymous_id', 'user_id', 'timestamp', 'received_at', 'url', 'path',
-            'name', 'title', 'referrer', 'context_user_agent', 'session_id', 'engaged_seconds']},
+            'name', 'title', 'referrer', 'context_user_agent', 'session_id', 'engaged_seconds',
+            'last_active_at']},
         'tracks': {'source': 'segment', 'columns': [
             'id', 'anonymous_id', 'user_id', 'event', 'timestamp', 'received_at',
             'properties', 'session_id']},

@@ -53,6 +53,7 @@ RAW_TABLES: dict[str, RawTable] = {
                 "context_user_agent",
                 "session_id",
                 "engaged_seconds",
+                "last_active_at",
             ),
         ),
         RawTable(

@@ -82,6 +82,7 @@ final as (
         drop_reason,
         session_id,
         engaged_seconds,
+        last_active_at,
 
         -- timestamps
         occurred_at,

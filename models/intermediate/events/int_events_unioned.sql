@@ -57,6 +57,7 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as drop_reason,
         session_id,
         engaged_seconds,
+        last_active_at,
         occurred_at,
         received_at
     from pages
@@ -86,6 +87,7 @@ web_events as (
         cast(null as {{ dbt.type_string() }}) as drop_reason,
         session_id,
         cast(null as {{ type_double() }}) as engaged_seconds,
+        cast(null as {{ dbt.type_timestamp() }}) as last_active_at,
         occurred_at,
         received_at
     from tracks
@@ -117,6 +119,7 @@ email_events_unioned as (
         email_events.drop_reason,
         cast(null as {{ dbt.type_string() }}) as session_id,
         cast(null as {{ type_double() }}) as engaged_seconds,
+        cast(null as {{ dbt.type_timestamp() }}) as last_active_at,
         email_events.occurred_at,
         email_events.received_at
     from email_events

@@ -22,6 +22,7 @@ web_events as (
         event_source,
         session_id,
         engaged_seconds,
+        last_active_at,
         occurred_at
     from {{ ref('int_events_unified') }}
     where

@@ -25,6 +25,8 @@ final as (
         -- session
         session_id,
         engaged_seconds,
+        -- the last sign of activity on the page (the source's last heartbeat), if it has one
+        last_active_at,
 
         -- timestamps
         occurred_at,

@@ -28,6 +28,8 @@ parsed as (
         {{ clean_text('session_id') }} as session_id,
         {{ clean_text('engaged_seconds') }} as raw_engaged_seconds,
         {{ safe_cast_number('engaged_seconds') }} as engaged_seconds,
+        {{ clean_text('last_active_at') }} as raw_last_active_at,
+        {{ safe_cast_timestamp('last_active_at') }} as last_active_at,
 
         -- timestamps
         {{ safe_cast_timestamp('timestamp') }} as occurred_at,
@@ -78,6 +80,7 @@ validated as (
             ['page_view_id is null', 'missing_id'],
             [is_missing_identifier('anonymous_id') ~ ' and ' ~ is_missing_identifier('user_id'), 'missing_identity'],
             ['occurred_at is null', 'invalid_timestamp'],
+            ['raw_last_active_at is not null and last_active_at is null', 'invalid_timestamp'],
             [is_future_timestamp('occurred_at', 'received_at'), 'future_timestamp'],
             ['raw_engaged_seconds is not null and not coalesce(engaged_seconds >= 0, false)', 'invalid_number'],
         ],

@@ -63,6 +63,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as context_user_agent,
         events.session_id,
         cast(engaged_times.engaged_seconds as {{ dbt.type_string() }}) as engaged_seconds,
+        cast(null as {{ dbt.type_string() }}) as last_active_at,
         events._source_file,
         {{ vendor_row_number('events.event_id') }} as _source_row_number,
         events._loaded_at
