@@ -170,3 +170,45 @@ def test_contacts_and_identifiers(tiny_warehouse):
     assert tiny_warehouse.scalar("select count(*) from marts.contacts") == 11
     assert tiny_warehouse.scalar("select count(*) from marts.contacts where not is_identified") == 3
     assert tiny_warehouse.scalar("select count(distinct as_of) from marts.contacts") == 1
+
+
+@pytest.mark.parametrize("tiny_warehouse", ["duckdb"], indirect=True)
+def test_an_upgrade_that_grows_an_incremental_model_builds_without_a_full_refresh(
+    tiny_warehouse, tmp_path
+):
+    """A warehouse whose incremental tables an earlier version built (here: before pages had
+    last_active_at) takes the next build: the tables gain the new column (null in the rows
+    they held) instead of the build failing on it (on_schema_change: append_new_columns)."""
+    import shutil
+
+    # one engine shows it (the setting is dbt's, the same on every adapter): a copy of the
+    # DuckDB file is a warehouse built by the earlier version
+    from audience.dbt import run_dbt
+    from audience.project import environment
+    from audience.warehouse import DuckDBWarehouse
+
+    tiny_warehouse.execute("checkpoint")
+    path = tmp_path / "upgraded.duckdb"
+    shutil.copy(tiny_warehouse.path, path)
+    warehouse = DuckDBWarehouse(path)
+    try:
+        grown = warehouse.query(
+            "select columns.table_schema, columns.table_name from information_schema.columns "
+            "inner join information_schema.tables on columns.table_schema = tables.table_schema "
+            "and columns.table_name = tables.table_name "
+            "where column_name = 'last_active_at' and table_type = 'BASE TABLE' "
+            "and columns.table_schema <> 'raw'"
+        )
+        assert len(grown) >= 3  # the base pages and both event tables
+        for schema, table in grown:
+            warehouse.execute(f"alter table {schema}.{table} drop column last_active_at")
+    finally:
+        warehouse.close()
+    with environment(AUDIENCE_DUCKDB_PATH=str(path)):
+        run_dbt(["build"], target="duckdb", as_of=tiny_warehouse.as_of)
+    warehouse = DuckDBWarehouse(path)
+    try:
+        for schema, table in grown:
+            assert "last_active_at" in warehouse.column_names(schema, table), table
+    finally:
+        warehouse.close()
