@@ -13,7 +13,6 @@ warehouse that cannot be trained on (not built, no conversion in a period) fails
 the reason.
 """
 
-
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
