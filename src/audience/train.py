@@ -414,6 +414,51 @@ def fit(train: TrainingSet, features: Sequence[Named]) -> dict[str, float]:
     return weights
 
 
+def held_out_result(
+    train_set: TrainingSet,
+    holdout: TrainingSet,
+    weights: dict[str, float],
+    predicted: np.ndarray,
+    current: np.ndarray,
+    current_name: str,
+    horizon_days: int,
+    holdout_days: int,
+    train_snapshots: Sequence[datetime] = (),
+) -> TrainResult:
+    """A fitted model against the scores in place on the held-out snapshot: AUC of both,
+    Brier score and calibration of the new one."""
+    return TrainResult(
+        as_of=holdout.as_of,
+        horizon_days=horizon_days,
+        holdout_days=holdout_days,
+        train_snapshots=list(train_snapshots),
+        train_contacts=len(train_set.y),
+        train_positives=int(train_set.y.sum()),
+        holdout_contacts=len(holdout.y),
+        holdout_positives=int(holdout.y.sum()),
+        auc=auc(holdout.y, predicted),
+        current_auc=auc(holdout.y, current),
+        current=current_name,
+        brier=float(np.mean((predicted - holdout.y) ** 2)),
+        calibration=calibration(holdout.y, predicted),
+        weights=weights,
+    )
+
+
+def held_out_instant(warehouse: Warehouse, as_of: datetime | None, horizon_days: int) -> datetime:
+    """The held-out snapshot's instant: `as_of`, by default the build's as_of less the horizon;
+    its outcomes must be known by the build."""
+    built = built_as_of(warehouse)
+    if as_of is None:
+        as_of = built - timedelta(days=horizon_days)
+    if as_of + timedelta(days=horizon_days) > built:
+        raise TrainError(
+            f"the held-out outcomes need {horizon_days} days after {as_of:%Y-%m-%d}; "
+            f"the warehouse is built as of {built:%Y-%m-%d}"
+        )
+    return as_of
+
+
 def evaluate(
     train_set: Snapshot,
     holdout: Snapshot,
@@ -433,21 +478,16 @@ def evaluate(
     weights = fit(train_set, features)
     predicted = model_scores(weights, features, holdout.x)
     current = model_scores(existing, features, holdout.x) if existing else holdout.handset
-    result = TrainResult(
-        as_of=holdout.as_of,
-        horizon_days=horizon_days,
-        holdout_days=holdout_days,
-        train_snapshots=list(train_snapshots),
-        train_contacts=len(train_set.y),
-        train_positives=int(train_set.y.sum()),
-        holdout_contacts=len(holdout.y),
-        holdout_positives=int(holdout.y.sum()),
-        auc=auc(holdout.y, predicted),
-        current_auc=auc(holdout.y, current),
-        current="trained" if existing else "hand-set",
-        brier=float(np.mean((predicted - holdout.y) ** 2)),
-        calibration=calibration(holdout.y, predicted),
-        weights=weights,
+    result = held_out_result(
+        train_set,
+        holdout,
+        weights,
+        predicted,
+        current,
+        "trained" if existing else "hand-set",
+        horizon_days,
+        holdout_days,
+        train_snapshots,
     )
     if result.auc < result.current_auc:
         result.notes.append("the new model does worse on the held-out period: weights kept")
@@ -467,14 +507,7 @@ def train(
     before it, then every `horizon_days` further back), check it on the snapshot as of
     `as_of`, and write its weights when it does not do worse than the current ones (and
     `write`)."""
-    built = built_as_of(warehouse)
-    if as_of is None:
-        as_of = built - timedelta(days=horizon_days)
-    if as_of + timedelta(days=horizon_days) > built:
-        raise TrainError(
-            f"the held-out outcomes need {horizon_days} days after {as_of:%Y-%m-%d}; "
-            f"the warehouse is built as of {built:%Y-%m-%d}"
-        )
+    as_of = held_out_instant(warehouse, as_of, horizon_days)
     settings = project_vars()
     signals = scoring_signals(warehouse)
     features = features_of(signals)

@@ -36,12 +36,11 @@ from audience.train import (
     TRAINING_PERIODS,
     TrainError,
     TrainResult,
-    auc,
-    built_as_of,
-    calibration,
     decayed_occurrences,
     ensure_score_weights_table,
     fit,
+    held_out_instant,
+    held_out_result,
     last_known_day,
     logistic,
     project_vars,
@@ -261,21 +260,16 @@ def evaluate_kind(
     weights = fit(train_set, features)
     predicted = lookalike_scores(weights, holdout.x)
     current = lookalike_scores(existing, holdout.x) if existing else holdout.similarity
-    result = TrainResult(
-        as_of=holdout.as_of,
-        horizon_days=horizon_days,
-        holdout_days=holdout_days,
-        train_snapshots=list(train_snapshots),
-        train_contacts=len(train_set.y),
-        train_positives=int(train_set.y.sum()),
-        holdout_contacts=len(holdout.y),
-        holdout_positives=int(holdout.y.sum()),
-        auc=auc(holdout.y, predicted),
-        current_auc=auc(holdout.y, current),
-        current="trained" if existing else "centroid",
-        brier=float(np.mean((predicted - holdout.y) ** 2)),
-        calibration=calibration(holdout.y, predicted),
-        weights=weights,
+    result = held_out_result(
+        train_set,
+        holdout,
+        weights,
+        predicted,
+        current,
+        "trained" if existing else "centroid",
+        horizon_days,
+        holdout_days,
+        train_snapshots,
     )
     if result.auc < result.current_auc:
         result.notes.append(
@@ -325,14 +319,7 @@ def train_lookalikes(
     """Fit each kind's lookalike model on `periods` snapshots before `as_of` (as `train` does
     for the lead model) and write it when it is not worse than what scores that kind now. A
     kind without enough history to learn from keeps what it has (the outcome says why)."""
-    built = built_as_of(warehouse)
-    if as_of is None:
-        as_of = built - timedelta(days=horizon_days)
-    if as_of + timedelta(days=horizon_days) > built:
-        raise TrainError(
-            f"the held-out outcomes need {horizon_days} days after {as_of:%Y-%m-%d}; "
-            f"the warehouse is built as of {built:%Y-%m-%d}"
-        )
+    as_of = held_out_instant(warehouse, as_of, horizon_days)
     settings = project_vars()
     weights = scoring_weights(warehouse)
     instants = sorted(
