@@ -160,7 +160,7 @@
     {%- endset -%}
     {%- if kind == 'events' -%}
         {%- set parts = [] -%}
-        {%- for column in ['user_id', 'anonymous_id', 'email'] -%}
+        {%- for column in ['user_id', 'anonymous_id', 'email', 'crm_contact_id'] -%}
             {%- do parts.append(column ~ ' in (select identifier from (' ~ changes
                 ~ ') as changes where identifier_type = \'' ~ column ~ '\')') -%}
         {%- endfor -%}

@@ -14,7 +14,7 @@
             'id', 'anonymous_id', 'user_id', 'email', 'timestamp', 'received_at', 'traits']},
         'email_events': {'source': 'esp', 'columns': [
             'event_id', 'email', 'event', 'timestamp', 'campaign_id', 'message_id',
-            'url', 'machine_open', 'bounce_type', 'unsubscribe_group_id', 'reason']},
+            'url', 'machine_open', 'bounce_type', 'unsubscribe_group_id', 'reason', 'contact_id']},
         'crm_contacts': {'source': 'crm', 'columns': [
             'contact_id', 'email', 'created_at', 'company_id', 'updated_at', 'company_name',
             'email_opt_out', 'merged_into_contact_id', 'first_name', 'last_name', 'job_title',

@@ -43,7 +43,7 @@
     } -%}
     {%- set enabled = [] -%}
     {%- for model in adapters.get(table, []) -%}
-        {%- if adapter_enabled(model.split('__')[0][6:]) -%}
+        {%- if adapter_enabled(model.split('__')[0][6:], table) -%}
             {%- do enabled.append(model) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -56,7 +56,13 @@
    every build; the tests of the adapters turn them on). The runner passes that variable on as
    var vendor_adapters too: a change of vars makes dbt parse the project again, where a change
    of an environment variable read in a macro would leave a stale partial parse. #}
-{% macro adapter_enabled(vendor) -%}
+{% macro adapter_enabled(vendor, table=none) -%}
     {%- set default = var('vendor_adapters', env_var('AUDIENCE_VENDOR_ADAPTERS', 'on')) != 'off' -%}
-    {{ return(var(vendor ~ '__enabled', default) in [true, 'true', 'True', 1]) }}
+    {%- set on = [true, 'true', 'True', 1] -%}
+    {%- if var(vendor ~ '__enabled', default) not in on -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {#- one contract table of a vendor can be left out on its own (var
+        <vendor>__<table>__enabled: false): a HubSpot portal's CRM without its email events -#}
+    {{ return(table is none or var(vendor ~ '__' ~ table ~ '__enabled', true) in on) }}
 {%- endmacro %}

@@ -78,6 +78,7 @@ RAW_TABLES: dict[str, RawTable] = {
                 "bounce_type",
                 "unsubscribe_group_id",
                 "reason",
+                "contact_id",
             ),
         ),
         RawTable(

@@ -7,6 +7,7 @@ mapping is seen on the landed rows; the adapter's unit test covers the joined ca
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,16 @@ from vendors import (
     accounting,
     build_staging,
     by_event,
+    connect,
     counts,
     fivetran_tables,
     land_fivetran_and_build,
+    land_fivetran_csv,
     snapshot,
 )
-from warehouses import BuiltWarehouse, postgres_database
+from warehouses import BuiltWarehouse, environment, postgres_database
+
+from audience.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -156,6 +161,43 @@ def test_a_second_build_changes_nothing(hubspot: BuiltWarehouse) -> None:
     before = snapshot(hubspot, BUILT)
     build_staging(hubspot)
     assert snapshot(hubspot, BUILT) == before
+
+
+def test_the_whole_portal_passes_the_gates_once_its_unattributable_email_is_left_out(
+    tmp_path: Path,
+) -> None:
+    """The whole sample (CRM and email), built end to end as of a week after its contacts
+    were created. Its email events name no one (obfuscated recipients, per-type rows without
+    their event): the staging gate says so, and it is the one gate that fails. Leaving the
+    portal's email out (var hubspot__email_events__enabled: false) keeps its CRM, and every
+    gate passes."""
+    as_of = datetime(2021, 4, 8)
+    landed = tmp_path / "landed.duckdb"
+    warehouse = connect("duckdb", landed, None)
+    try:
+        for table in fivetran_tables(FOLDER):
+            land_fivetran_csv(warehouse, "raw_hubspot", table)
+    finally:
+        warehouse.close()
+
+    def build(name: str, extra_vars: dict[str, object] | None = None) -> BuiltWarehouse:
+        built = BuiltWarehouse("duckdb", tmp_path, as_of, path=tmp_path / f"{name}.duckdb")
+        built.path.write_bytes(landed.read_bytes())
+        with environment(AUDIENCE_DUCKDB_PATH=str(built.path)):
+            run_dbt(["build"], target="duckdb", as_of=as_of, extra_vars=extra_vars)
+        return built
+
+    with_email = build("with_email")
+    failed = with_email.failed_gates(tmp_path / "gates")
+    assert list(failed) == [("staging_volume", "email_events")]
+    assert "quarantined_rows=1037" in failed[("staging_volume", "email_events")]
+
+    crm_only = build("crm_only", {"hubspot__email_events__enabled": False})
+    assert crm_only.failed_gates(tmp_path / "gates_crm") == {}
+    assert crm_only.scalar("select count(*) from staging.landed__email_events") == 0
+    assert crm_only.scalar("select count(*) from marts.contacts") == with_email.scalar(
+        "select count(*) from marts.contacts"
+    )
 
 
 @pytest.mark.postgres

@@ -3,11 +3,15 @@ table per activity type, and leads), mapped by adapt_marketo__email_events and
 adapt_marketo__crm_contacts and staged.
 
 The sample's activities name leads its lead table does not hold (independent samples), so no
-activity finds its lead's address: each is set aside with its reason, and the mapping is seen
-on the landed rows; the adapters' unit tests cover the joined case."""
+activity finds its lead's address: each is staged as an event of its lead (the CRM contact
+`marketo:<lead id>`), a contact of its own until the lead arrives; the adapters' unit tests
+cover the joined case, and a test here lands a missing lead and sees its activities move to
+its address."""
 
 from __future__ import annotations
 
+import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,9 @@ from vendors import (
     land_fivetran_and_build,
     snapshot,
 )
-from warehouses import BuiltWarehouse, postgres_database
+from warehouses import BuiltWarehouse, environment, postgres_database
+
+from audience.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -62,17 +68,23 @@ def test_every_activity_is_staged_or_quarantined_with_its_reason(
     marketo: BuiltWarehouse,
 ) -> None:
     landed, good, bad = accounting(marketo, "email_events", "base_esp__email_events")
-    assert (landed, good, bad) == (600, 0, 600)
-    assert counts(
-        marketo,
-        "select quarantine_reason, count(*) from marts.quarantine "
-        "where source_table = 'email_events' group by 1",
-    ) == {
-        # the sample's leads are not the activities' leads: no address
-        "missing_email": 500,
-        # a bounce names its address, obfuscated in the sample (a hash, not an address)
-        "invalid_email": 100,
-    }
+    # the sample's leads are not the activities' leads, and a bounce's address is obfuscated
+    # (a hash): every activity is still its lead's, by the lead's id
+    assert (landed, good, bad) == (600, 600, 0)
+    assert (
+        marketo.scalar(
+            "select count(*) from staging.stg_esp__email_events "
+            "where email is null and crm_contact_id like 'marketo:%'"
+        )
+        == 600
+    )
+    assert (
+        marketo.scalar(
+            "select count(*) from staging.base_esp__email_events "
+            "where raw_email is not null and email is null"
+        )
+        == 100
+    )
 
 
 def test_activity_types_map_to_canonical_events(marketo: BuiltWarehouse) -> None:
@@ -132,6 +144,75 @@ def test_a_second_build_changes_nothing(marketo: BuiltWarehouse) -> None:
     before = snapshot(marketo, BUILT)
     build_staging(marketo)
     assert snapshot(marketo, BUILT) == before
+
+
+def test_the_whole_build_passes_every_gate_and_a_late_lead_takes_its_activities(
+    marketo: BuiltWarehouse, tmp_path: Path
+) -> None:
+    """The sample alone, built end to end as of the day after its activities: every gate
+    passes (every activity is its lead's), a lead's unsubscribe and hard bounce suppress it,
+    and when the lead table later holds a lead the activities named, its activities are the
+    contact of its address: one person, no longer a contact of its own."""
+    built = BuiltWarehouse(
+        "duckdb", marketo.data_dir, datetime(2020, 6, 1), path=tmp_path / "whole.duckdb"
+    )
+    marketo.execute("checkpoint")
+    shutil.copyfile(marketo.path, built.path)
+
+    def build() -> None:
+        with environment(AUDIENCE_DUCKDB_PATH=str(built.path)):
+            run_dbt(["build"], target="duckdb", as_of=built.as_of)
+
+    build()
+    assert built.failed_gates(tmp_path / "gates") == {}
+    # 100 leads of the lead table, and 446 leads known by their activities only
+    assert built.scalar("select count(*) from marts.contacts") == 546
+    assert counts(
+        built,
+        "select coalesce(email_suppression_reason, '-'), count(*) from marts.contacts "
+        "where primary_email is null group by 1",
+    ) == {"-": 248, "unsubscribed": 98, "hard_bounce": 100}
+
+    lead = str(
+        built.scalar(
+            "select min(crm_contact_id) from staging.stg_esp__email_events "
+            "where event_name = 'Email Unsubscribed'"
+        )
+    ).removeprefix("marketo:")
+    contact_of_lead = (
+        "select contact_key from marts.identity_map "
+        f"where identifier_type = 'crm_contact_id' and identifier = 'marketo:{lead}'"
+    )
+    alone = built.scalar(contact_of_lead)
+    events_of_lead = built.scalar(
+        f"select count(*) from intermediate.int_events_unified where contact_key = '{alone}'"
+    )
+    assert events_of_lead >= 1
+
+    built.execute(
+        # Fivetran syncs the lead later: a new row, stamped with its sync
+        "insert into raw_marketo.lead (id, email, created_at, updated_at, _fivetran_synced) "
+        f"values ('{lead}', 'late.lead@example.org', '2020-05-01 00:00:00', "
+        "'2020-05-01 00:00:00', current_timestamp)"
+    )
+    build()
+    joined = built.scalar(contact_of_lead)
+    assert joined == built.scalar(
+        "select contact_key from marts.identity_map "
+        "where identifier_type = 'email' and identifier = 'late.lead@example.org'"
+    )
+    assert built.query(
+        f"select primary_email, email_suppression_reason from marts.contacts "
+        f"where contact_key = '{joined}'"
+    ) == [("late.lead@example.org", "unsubscribed")]
+    assert (
+        built.scalar(
+            f"select count(*) from intermediate.int_events_unified where contact_key = '{joined}'"
+        )
+        == events_of_lead
+    )
+    assert built.scalar("select count(*) from marts.contacts") == 546
+    assert built.failed_gates(tmp_path / "gates_after") == {}
 
 
 @pytest.mark.postgres

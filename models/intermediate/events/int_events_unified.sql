@@ -23,10 +23,11 @@ identity_map as (
 
 resolved as (
     -- web events: the user id names the person, the device's anonymous id only when no user
-    -- id resolves; email events: the recipient
+    -- id resolves; email events: the recipient, else the CRM contact the ESP names
     select
         events.*,
-        coalesce(by_user.contact_key, by_device.contact_key, by_email.contact_key) as contact_key
+        coalesce(by_user.contact_key, by_device.contact_key, by_email.contact_key, by_crm.contact_key)
+            as contact_key
     from events
     left join identity_map as by_user
         on by_user.identifier_type = 'user_id' and events.user_id = by_user.identifier
@@ -34,6 +35,8 @@ resolved as (
         on by_device.identifier_type = 'anonymous_id' and events.anonymous_id = by_device.identifier
     left join identity_map as by_email
         on by_email.identifier_type = 'email' and events.email = by_email.identifier
+    left join identity_map as by_crm
+        on by_crm.identifier_type = 'crm_contact_id' and events.crm_contact_id = by_crm.identifier
 ),
 
 final as (
@@ -44,6 +47,7 @@ final as (
         anonymous_id,
         user_id,
         email,
+        crm_contact_id,
 
         -- event
         event_source,

@@ -32,6 +32,14 @@ sightings as (
             union all
         {% endfor %}
     {% endfor %}
+    -- an ESP event naming its person by CRM contact (a Marketo lead)
+    select
+        'crm_contact_id' as identifier_type,
+        crm_contact_id as identifier,
+        occurred_at as seen_at
+    from events
+    where crm_contact_id is not null
+    union all
     select
         'email' as identifier_type,
         email as identifier,

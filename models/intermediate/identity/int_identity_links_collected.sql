@@ -93,6 +93,18 @@ evidence as (
         'occurred_at',
     ) }}
     union all
+    -- an ESP event that names its person by CRM contact and by address ties the two (a
+    -- Marketo activity of a lead the lead table does not hold yet, with its bounce address)
+    {{ link_evidence(
+        'esp_event',
+        'events',
+        "'crm_contact_id'",
+        'crm_contact_id',
+        "'email'",
+        'email',
+        'occurred_at',
+    ) }}
+    union all
     -- a CRM record ties its contact id to its email
     {{ link_evidence(
         'crm_record',

@@ -10,6 +10,9 @@ final as (
         -- ids
         email_event_id,
         email,
+        -- the CRM contact the ESP names its person by (a Marketo lead): the person when the
+        -- event carries no address, and linked to the address when it carries both
+        crm_contact_id,
         campaign_id,
         message_id,
 

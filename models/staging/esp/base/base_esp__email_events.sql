@@ -16,6 +16,8 @@ parsed as (
         {{ clean_text('source.event_id') }} as email_event_id,
         {{ clean_text('source.email') }} as raw_email,
         {{ normalize_email('source.email') }} as email,
+        -- the CRM contact the ESP names the person by (a Marketo lead), when it does
+        {{ clean_text('source.contact_id') }} as crm_contact_id,
         {{ clean_text('source.campaign_id') }} as campaign_id,
         {{ clean_text('source.message_id') }} as message_id,
 
@@ -43,12 +45,15 @@ parsed as (
 ),
 
 validated as (
+    {#- an event needs a person: its address, else the CRM contact the ESP names (an event of
+        a known contact whose address is not one, a bounce of a hashed address, is still the
+        contact's: a bounce or an unsubscribe set aside would leave the person mailable) #}
     {{ validate_and_dedupe(
         'parsed',
         [
             ['email_event_id is null', 'missing_id'],
-            [is_missing_identifier('raw_email'), 'missing_email'],
-            ['email is null', 'invalid_email'],
+            [is_missing_identifier('raw_email') ~ ' and ' ~ is_missing_identifier('crm_contact_id'), 'missing_email'],
+            ['not ' ~ is_missing_identifier('raw_email') ~ ' and email is null and crm_contact_id is null', 'invalid_email'],
             ['occurred_at is null', 'invalid_timestamp'],
             ['event_name is null', 'missing_event'],
         ],

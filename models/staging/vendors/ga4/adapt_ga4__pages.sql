@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('ga4')) }}
+{{ config(enabled=adapter_enabled('ga4', 'pages')) }}
 {#- GA4 page_view events as contract page views: page_location, page_title and page_referrer
     from the event's parameters, the path from page_location. Engaged seconds: GA4 reports
     engagement time (engagement_time_msec) on later events, each the time since the report

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('ga4')) }}
+{{ config(enabled=adapter_enabled('ga4', 'tracks')) }}
 {#- Every GA4 event but page_view as a contract track, named as GA4 names it (session_start,
     scroll, purchase, generate_lead, ...), its parameters as properties. -#}
 with

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('hubspot')) }}
+{{ config(enabled=adapter_enabled('hubspot', 'crm_companies')) }}
 
 with
 

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('hubspot')) }}
+{{ config(enabled=adapter_enabled('hubspot', 'email_events')) }}
 
 {#- each event type's own table, and the fields read from them (a table lacks most: null) -#}
 {%- set type_tables = {
@@ -168,6 +168,7 @@ select
     bounce_type,
     unsubscribe_group_id,
     reason,
+    cast(null as {{ dbt.type_string() }}) as contact_id,
     _source_file,
     -- a status change of several subscription types is several rows: number them all
     {{ vendor_row_number('event_id', renumber=true) }} as _source_row_number,

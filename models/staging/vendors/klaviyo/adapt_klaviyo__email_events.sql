@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('klaviyo')) }}
+{{ config(enabled=adapter_enabled('klaviyo', 'email_events')) }}
 
 with
 
@@ -77,6 +77,7 @@ select
     bounce_type,
     unsubscribe_group_id,
     reason,
+    cast(null as {{ dbt.type_string() }}) as contact_id,
     _source_file,
     {{ vendor_row_number('event_id') }} as _source_row_number,
     _loaded_at

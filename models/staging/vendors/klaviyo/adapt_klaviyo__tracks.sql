@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('klaviyo')) }}
+{{ config(enabled=adapter_enabled('klaviyo', 'tracks')) }}
 
 with
 

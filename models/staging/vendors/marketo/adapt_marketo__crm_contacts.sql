@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('marketo')) }}
+{{ config(enabled=adapter_enabled('marketo', 'crm_contacts')) }}
 
 with
 

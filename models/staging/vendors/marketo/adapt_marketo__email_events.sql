@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('marketo')) }}
+{{ config(enabled=adapter_enabled('marketo', 'email_events')) }}
 
 {#- each email activity type's table and its name (seeds/event_name_map.csv maps them) -#}
 {%- set activities = {
@@ -39,6 +39,11 @@ mapped as (
         {{ dbt.concat(["'marketo:'", 'activities.id']) }} as event_id,
         -- the lead's address (a bounce also names the address it bounced from)
         coalesce(leads.email, activities.email) as email,
+        -- the lead itself, as adapt_marketo__crm_contacts names it: an activity of a lead
+        -- the lead table does not (yet) hold is still that lead's, and becomes its address's
+        -- once the lead is synced
+        case when activities.lead_id is not null then {{ dbt.concat(["'marketo:'", 'activities.lead_id']) }} end
+            as contact_id,
         -- a send the flow skipped (the lead could not be mailed) did not go out
         case
             when activities.activity = 'send email' and lower(activities.action_result) in ('skipped', 'failed')
@@ -88,6 +93,7 @@ select
     bounce_type,
     unsubscribe_group_id,
     reason,
+    contact_id,
     _source_file,
     {{ vendor_row_number('event_id') }} as _source_row_number,
     _loaded_at

@@ -1,3 +1,3 @@
-{{ config(enabled=adapter_enabled('rudderstack')) }}
+{{ config(enabled=adapter_enabled('rudderstack', 'identifies')) }}
 
 {{ cdp_identifies('rudderstack') }}

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('salesforce')) }}
+{{ config(enabled=adapter_enabled('salesforce', 'crm_contacts')) }}
 
 with
 

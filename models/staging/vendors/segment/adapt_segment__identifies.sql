@@ -1,3 +1,3 @@
-{{ config(enabled=adapter_enabled('segment')) }}
+{{ config(enabled=adapter_enabled('segment', 'identifies')) }}
 
 {{ cdp_identifies('segment_warehouse') }}

@@ -1,3 +1,3 @@
-{{ config(enabled=adapter_enabled('segment')) }}
+{{ config(enabled=adapter_enabled('segment', 'pages')) }}
 
 {{ cdp_pages('segment_warehouse') }}

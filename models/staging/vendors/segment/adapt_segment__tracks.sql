@@ -1,3 +1,3 @@
-{{ config(enabled=adapter_enabled('segment')) }}
+{{ config(enabled=adapter_enabled('segment', 'tracks')) }}
 
 {{ cdp_tracks('segment_warehouse') }}

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('snowplow')) }}
+{{ config(enabled=adapter_enabled('snowplow', 'pages')) }}
 {#- Snowplow page_view events as contract page views. Not page views of their own, and so not
     here: page pings (the heartbeats of activity tracking: they make the engaged time and the
     last_active_at of their page view) and a page_view event that repeats the page view id of

@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('snowplow')) }}
+{{ config(enabled=adapter_enabled('snowplow', 'tracks')) }}
 {#- Snowplow's other events as contract tracks: a structured event is named by its se_action
     (se_category, se_label, se_property and se_value go to properties, under Snowplow's
     names), any other (a self-describing link_click, consent_preferences, ...) by its

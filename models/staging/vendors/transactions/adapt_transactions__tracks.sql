@@ -1,4 +1,4 @@
-{{ config(enabled=adapter_enabled('transactions')) }}
+{{ config(enabled=adapter_enabled('transactions', 'tracks')) }}
 {#- Each purchase becomes a tracked `Order Completed` event of the customer (user_id), with
     revenue and quantity as properties. The columns are found by the names a purchase log
     usually has; var transactions__columns names them otherwise, e.g. for the header-less
