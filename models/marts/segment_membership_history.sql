@@ -26,9 +26,11 @@ final as (
         reason as reason_at_entry,
         qualified_at as qualified_at_entry,
 
-        -- the segment's control group: drawn from segment and contact (not read from the
-        -- snapshot), so spells recorded before holdouts existed are flagged too
-        {{ holdout_is_control('segment_id', 'contact_key') }} as is_control,
+        -- the segment's control group, as it was when the spell began (the snapshot keeps
+        -- segment_membership.is_control of the build that recorded the entry): a share
+        -- changed later does not move past spells between the groups. A spell recorded
+        -- before the snapshot kept the flag is drawn from segment and contact.
+        coalesce(is_control, {{ holdout_is_control('segment_id', 'contact_key') }}) as is_control,
 
         -- validity
         dbt_valid_from as valid_from,

@@ -8,7 +8,9 @@ controls), and the warehouse is built again once that window has passed.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from warehouses import BUILD, BuiltWarehouse
@@ -210,3 +212,28 @@ def test_the_draw_is_the_same_in_python_and_sql(lift_warehouse):
     held = [(s, c) for s, c, control in rows if s == SEGMENT]
     share = sum(1 for s, c, control in rows if s == SEGMENT and control) / len(held)
     assert 0.3 < share < 0.7
+
+
+def test_a_share_changed_later_leaves_past_spells_in_their_group(lift_warehouse, tmp_path: Path):
+    """The history keeps each spell's group as drawn at entry: with the segment's holdout
+    taken away and another segment's set to all its members, the history rebuilt says the
+    same of every spell recorded before (they were sent, or held out, as flagged then)."""
+    warehouse, _ = lift_warehouse
+    spells = (
+        "select membership_spell_id, is_control from marts.segment_membership_history "
+        "order by membership_spell_id"
+    )
+    before = warehouse.query(spells)
+    assert any(control for _, control in before)
+    copy = BuiltWarehouse("duckdb", warehouse.data_dir, AS_OF, path=tmp_path / "changed.duckdb")
+    warehouse.execute("checkpoint")
+    shutil.copyfile(warehouse.path, copy.path)
+    changed = {SEGMENT: {"holdout": 0.0}, "nurture": {"holdout": 1.0}}
+    with environment(AUDIENCE_DUCKDB_PATH=str(copy.path)):
+        run_dbt(
+            ["run", "--select", "segment_membership_history"],
+            target="duckdb",
+            as_of=AS_OF,
+            extra_vars={"segments__setting_overrides": changed},
+        )
+    assert copy.query(spells) == before
