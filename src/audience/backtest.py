@@ -23,6 +23,7 @@ segment_outcomes macro on the spells the replay wrote, and for all contacts alik
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import statistics
@@ -541,6 +542,10 @@ class Backtest:
             )
             counted = side.outcomes
             lines.append(f"| {side.name} | {counted.entrants:,} | {counted.matured:,} | {cells} |")
+        lines += [
+            "",
+            "(all contacts: every contact at each instant counts as one entry, a baseline.)",
+        ]
         lines += ["", "Daily:", "", "| instant | " + " | ".join(s.name for s in self.sides) + " |"]
         lines.append("|---|" + "---|" * len(self.sides))
         for number, at in enumerate(self.instants):
@@ -576,14 +581,16 @@ def backtest(
     warehouse: Path | None = None,
     scratch: Path | None = None,
     progress: Any = None,
+    period: Sequence[datetime] | None = None,
 ) -> Backtest:
     """`audience backtest`: replay `segment` of the working tree (and of the base ref's tree)
-    over the `days` days up to `end` on copies of the warehouse."""
+    over the `days` days up to `end` (or at the instants of `period`) on copies of the
+    warehouse."""
     root = project_dir()
     source = warehouse or duckdb_path()
     if not source.exists():
         raise BacktestError(f"no warehouse at {source}: build one first (`audience run`)")
-    period = instants(end, days, parse_every(every))
+    period = sorted(period) if period else instants(end, days, parse_every(every))
     # stable places (under target/): the kept parse of a tree is found again next time
     scratch = scratch or target_dir() / "backtest"
     window = outcome_window_days(root)
@@ -644,3 +651,111 @@ def backtest(
 
 def replace_name(side: SideFigures, name: str, *, same_as: str) -> SideFigures:
     return SideFigures(name, side.days, side.median_days_in_segment, side.outcomes, same_as)
+
+
+# --- the HTML page -------------------------------------------------------------------------
+
+SIDE_COLORS = ("#1f77b4", "#ff7f0e", "#7f7f7f")
+CHART_WIDTH, CHART_HEIGHT, MARGIN = 720, 220, 40
+
+
+def svg_lines(title: str, series: dict[str, list[float]], labels: Sequence[str]) -> str:
+    """A line chart (inline SVG, no script) of `series` over the instants `labels`."""
+    values = [v for points in series.values() for v in points] or [0.0]
+    top = max(max(values), 1.0)
+    count = max(len(labels), 2)
+    width, height = CHART_WIDTH - 2 * MARGIN, CHART_HEIGHT - 2 * MARGIN
+
+    def x(i: int) -> float:
+        return MARGIN + width * i / (count - 1)
+
+    def y(v: float) -> float:
+        return MARGIN + height * (1 - v / top)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {CHART_WIDTH} '
+        f'{CHART_HEIGHT}" width="{CHART_WIDTH}" height="{CHART_HEIGHT}">',
+        f"<title>{html.escape(title)}</title>",
+        f'<line x1="{MARGIN}" y1="{MARGIN + height}" x2="{MARGIN + width}" '
+        f'y2="{MARGIN + height}" stroke="#999"/>',
+        f'<text x="{MARGIN - 4}" y="{MARGIN + 4}" text-anchor="end" font-size="11">{top:g}</text>',
+        f'<text x="{MARGIN - 4}" y="{MARGIN + height}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for end, label in ((0, labels[0]), (len(labels) - 1, labels[-1])):
+        anchor = "start" if end == 0 else "end"
+        parts.append(
+            f'<text x="{x(end):.1f}" y="{CHART_HEIGHT - 8}" text-anchor="{anchor}" '
+            f'font-size="11">{html.escape(label[:10])}</text>'
+        )
+    for number, (name, points) in enumerate(series.items()):
+        color = SIDE_COLORS[number % len(SIDE_COLORS)]
+        path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(points))
+        parts.append(
+            f'<polyline data-series="{html.escape(name)}" fill="none" stroke="{color}" '
+            f'stroke-width="2" points="{path}"/>'
+        )
+        parts.append(
+            f'<text x="{MARGIN + 8 + 160 * number}" y="{MARGIN - 12}" fill="{color}" '
+            f'font-size="12">{html.escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(result: Backtest) -> str:
+    """The backtest as one page: charts (inline SVG) and the markdown tables' figures."""
+    segments = [s for s in result.sides if s.name != "all contacts"]
+    contacts = [s for s in result.sides if s.name == "all contacts"]
+    labels = result.instants
+    charts = [
+        svg_lines(
+            "Members at each instant",
+            {s.name: [float(d.size) for d in s.days] for s in segments},
+            labels,
+        ),
+        svg_lines(
+            "Entries at each instant",
+            {s.name: [float(d.entries) for d in s.days] for s in segments},
+            labels,
+        ),
+        svg_lines(
+            "Exits at each instant",
+            {s.name: [float(d.exits) for d in s.days] for s in segments},
+            labels,
+        ),
+        svg_lines(
+            "All contacts at each instant",
+            {s.name: [float(d.size) for d in s.days] for s in contacts},
+            labels,
+        ),
+    ]
+    titles = ["Members", "Entries", "Exits", "All contacts"]
+    sections = "\n".join(
+        f'<section data-chart="{t.lower().replace(" ", "-")}"><h2>{t}</h2>{c}</section>'
+        for t, c in zip(titles, charts, strict=True)
+    )
+    table = html.escape(result.to_markdown())
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Backtest of {html.escape(result.segment)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f6f6f6;padding:1em}}</style>
+</head>
+<body data-segment="{html.escape(result.segment)}">
+<h1>Backtest of <code>{html.escape(result.segment)}</code></h1>
+<p>{len(labels)} instants from {html.escape(labels[0])} to {html.escape(labels[-1])}, every
+{html.escape(result.every)}; base {html.escape(result.base)}. Built on a copy of the
+warehouse: its history and the destinations are untouched.</p>
+{sections}
+<section data-chart="figures"><h2>Figures</h2><pre>{table}</pre></section>
+</body>
+</html>
+"""
+
+
+def write_html(result: Backtest, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(result), encoding="utf-8")
+    return path
