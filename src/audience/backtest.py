@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import statistics
 import time
@@ -178,9 +179,14 @@ class Replay:
 
 
 def _variables() -> dict[str, Any]:
-    """The vars of a replay's builds besides as_of: the other segments' tables are not
-    rebuilt, so the snapshot's guard against a mass end-dating must not judge them."""
-    return {"snapshots__max_drop_share": 1}
+    """The vars of a replay's builds besides as_of (all of them: the kept parse is found by
+    them). The other segments' tables are not rebuilt, so the snapshot's guard against a
+    mass end-dating must not judge them."""
+    variables: dict[str, Any] = {"snapshots__max_drop_share": 1}
+    adapters = os.environ.get("AUDIENCE_VENDOR_ADAPTERS")
+    if adapters is not None:  # what run_dbt passes as a var too (audience.dbt.dbt_args)
+        variables["vendor_adapters"] = adapters
+    return variables
 
 
 def _manifest(root: Path, warehouse: Path, scratch: Path) -> tuple[Any, float]:
