@@ -577,8 +577,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from audience.backtest import BacktestError, backtest, write_html
 
     try:
-        with connected("duckdb") as warehouse:
-            as_of = parse_as_of(args.as_of) if args.as_of else latest_build_as_of(warehouse)
+        if args.as_of:
+            as_of = parse_as_of(args.as_of)
+        else:
+            with connected("duckdb") as warehouse:
+                as_of = latest_build_as_of(warehouse)
         result = backtest(
             args.segment,
             as_of,
