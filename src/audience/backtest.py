@@ -27,6 +27,7 @@ import html
 import json
 import os
 import re
+import shutil
 import statistics
 import time
 from collections.abc import Iterable, Sequence
@@ -610,8 +611,6 @@ def backtest(
     if base is not None:
         base_root = scratch / "base-tree"
         if base_root.exists():
-            import shutil
-
             shutil.rmtree(base_root)
         try:
             commit = export_base(root, base, base_root)
