@@ -495,9 +495,12 @@ class Backtest:
     seconds_per_instant: float
     parse_seconds: float
     notes: list[str] = field(default_factory=list)
+    #: side -> instant -> its members (contact_key), for `--members`; not in the JSON
+    members: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> str:
         data = asdict(self)
+        data.pop("members")
         for side, figures in zip(data["sides"], self.sides, strict=True):
             side["entries"], side["exits"] = figures.entries, figures.exits
             if figures.outcomes is not None:
@@ -605,6 +608,7 @@ def backtest(
         root, source, scratch / "after", segment, period, window_days=window, progress=progress
     )
     sides = [segment_figures("this tree", after)]
+    members = {"this tree": _member_lists(after)}
     notes: list[str] = []
     seconds, parse_seconds, builds = after.seconds, after.parse_seconds, len(period)
     base_name = "-"
@@ -635,6 +639,7 @@ def backtest(
                 progress=progress,
             )
             sides.append(segment_figures(base, before))
+            members[base] = _member_lists(before)
             seconds += before.seconds
             parse_seconds += before.parse_seconds
             builds += len(period)
@@ -651,7 +656,19 @@ def backtest(
         seconds_per_instant=round(seconds / builds, 2),
         parse_seconds=round(parse_seconds, 2),
         notes=notes,
+        members=members,
     )
+
+
+def _member_lists(run: Replay) -> dict[str, list[str]]:
+    return {at.strftime(AS_OF_FORMAT): sorted(keys) for at, keys in sorted(run.members.items())}
+
+
+def write_members(result: Backtest, path: Path) -> Path:
+    """Each side's members at each instant, as JSON (side -> instant -> contact keys)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.members, indent=1, sort_keys=True), encoding="utf-8")
+    return path
 
 
 def replace_name(side: SideFigures, name: str, *, same_as: str) -> SideFigures:

@@ -234,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the charts here (default: <output>/backtest/SEGMENT.html, which "
         "`audience report` links to)",
     )
+    backtest.add_argument(
+        "--members",
+        type=Path,
+        help="also write the members at each instant here, as JSON (side -> instant -> keys)",
+    )
 
     forget = commands.add_parser(
         "forget",
@@ -574,7 +579,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from audience.backtest import BacktestError, backtest, write_html
+    from audience.backtest import BacktestError, backtest, write_html, write_members
 
     try:
         if args.as_of:
@@ -596,6 +601,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     page = write_html(result, args.html or output_dir() / BACKTESTS / f"{args.segment}.html")
     print(result.to_json() if args.json else result.to_markdown(), end="")
     print(f"charts: {page}", file=sys.stderr)
+    if args.members:
+        print(f"members: {write_members(result, args.members)}", file=sys.stderr)
     if args.json:
         print(result.timing_line(), file=sys.stderr)
     return 0
