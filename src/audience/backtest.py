@@ -41,7 +41,7 @@ import yaml
 
 from audience import dbt_cached
 from audience.dbt import AS_OF_FORMAT, run_dbt
-from audience.diff import DiffError, _copy_warehouse, changed_models, export_base
+from audience.diff import DiffError, _copy_warehouse, changed_models, export_base, segment_names
 from audience.project import duckdb_path, environment, project_dir, target_dir
 
 #: the membership history the replay writes in its copy (and cuts back first)
@@ -279,6 +279,7 @@ def replay(
     *,
     window_days: int,
     progress: Any = None,
+    label: str = "",
 ) -> Replay:
     """Replay `segment` of the project tree at `root` over `period` on a copy of `source`."""
     scratch.mkdir(parents=True, exist_ok=True)
@@ -336,7 +337,7 @@ def replay(
             finally:
                 con.close()
             if progress is not None:
-                progress(f"{root.name}: {number}/{len(period)} as of {at:{AS_OF_FORMAT}}")
+                progress(f"{label or root.name}: {number}/{len(period)} as of {at:{AS_OF_FORMAT}}")
         seconds = time.perf_counter() - started
         # what entrants did next, as of the period's end: the spells the replay wrote and
         # the outcome models (those off the segment's path built as of the end too)
@@ -600,12 +601,21 @@ def backtest(
     source = warehouse or duckdb_path()
     if not source.exists():
         raise BacktestError(f"no warehouse at {source}: build one first (`audience run`)")
+    if segment not in segment_names(root):
+        raise BacktestError(f"no segment model named {segment!r} under models/segments/")
     period = sorted(period) if period else instants(end, days, parse_every(every))
     # stable places (under target/): the kept parse of a tree is found again next time
     scratch = scratch or target_dir() / "backtest"
     window = outcome_window_days(root)
     after = replay(
-        root, source, scratch / "after", segment, period, window_days=window, progress=progress
+        root,
+        source,
+        scratch / "after",
+        segment,
+        period,
+        window_days=window,
+        progress=progress,
+        label="this tree",
     )
     sides = [segment_figures("this tree", after)]
     members = {"this tree": _member_lists(after)}
@@ -621,7 +631,7 @@ def backtest(
         except DiffError as exc:
             raise BacktestError(str(exc)) from exc
         base_name = f"{base} ({commit[:10]})"
-        if not any(p.stem == segment for p in (base_root / "models" / "segments").rglob("*.sql")):
+        if segment not in segment_names(base_root):
             notes.append(f"`{segment}` is new: no segment of that name on {base_name}.")
         elif not _path_changed(base_root, root, segment, after.built):
             notes.append(
@@ -637,6 +647,7 @@ def backtest(
                 period,
                 window_days=window,
                 progress=progress,
+                label=base,
             )
             sides.append(segment_figures(base, before))
             members[base] = _member_lists(before)

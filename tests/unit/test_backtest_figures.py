@@ -237,3 +237,70 @@ def test_the_command_prints_the_figures_and_writes_the_page(tmp_path, monkeypatc
     assert cli.main([*argv, "--json", "--html", str(Path(tmp_path / "b.html")), "-q"]) == 0
     assert json.loads(capsys.readouterr().out)["segment"] == "seg_a"
     assert calls["base"] == "main"
+
+
+def project(root: Path, seg_a: str = "select 1", *, with_seg_a: bool = True) -> Path:
+    (root / "models" / "segments" / "goal").mkdir(parents=True)
+    (root / "models" / "intermediate").mkdir(parents=True)
+    (root / "macros").mkdir()
+    if with_seg_a:
+        (root / "models" / "segments" / "goal" / "seg_a.sql").write_text(seg_a)
+    (root / "models" / "segments" / "goal" / "seg_b.sql").write_text("select 2")
+    (root / "models" / "intermediate" / "int_x.sql").write_text("select 3")
+    (root / "dbt_project.yml").write_text("vars: {reports__outcome_window_days: 7}\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("base_seg_a", "with_seg_a", "sides", "note"),
+    [
+        ("select 1", True, ["this tree", "main", "all contacts"], "same figures"),
+        ("select 0", True, ["this tree", "main", "all contacts"], None),
+        ("", False, ["this tree", "all contacts"], "is new"),
+    ],
+)
+def test_the_base_is_replayed_only_when_the_segments_path_differs(
+    tmp_path, monkeypatch, base_seg_a, with_seg_a, sides, note
+):
+    from audience import backtest as module
+
+    root = project(tmp_path / "tree")
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.write_bytes(b"")
+    replayed: list[str] = []
+
+    def fake_replay(tree: Path, source: Path, scratch: Path, segment: str, period, **kw):
+        replayed.append(kw["label"])
+        size = 2 if kw["label"] == "this tree" else 1
+        return module.Replay(
+            before=set(),
+            members={at: {f"c{i}": at for i in range(size)} for at in period},
+            contacts={at: {"c0", "c1", "c2"} for at in period},
+            built=["int_x", "seg_a", "segment_membership"],
+            seconds=2.0,  # 1 s for each of the 2 instants
+            parse_seconds=0.5,
+            outcomes={"segment": {"entrants": size, "matured": 0}},
+        )
+
+    def fake_export(_root: Path, ref: str, dest: Path) -> str:
+        project(dest, base_seg_a, with_seg_a=with_seg_a)
+        return "abcdef1234567890"
+
+    monkeypatch.setenv("AUDIENCE_PROJECT_DIR", str(root))
+    monkeypatch.setattr(module, "replay", fake_replay)
+    monkeypatch.setattr(module, "export_base", fake_export)
+    end = datetime(2026, 6, 30)
+    result = module.backtest("seg_a", end, days=2, warehouse=warehouse, scratch=tmp_path / "s")
+
+    assert [side.name for side in result.sides] == sides
+    assert result.instants == ["2026-06-29 00:00:00", "2026-06-30 00:00:00"]
+    assert result.window_days == 7
+    assert result.base == "main (abcdef1234)"
+    assert (note is None and not result.notes) or note in result.notes[0]
+    rebuilt = note is None
+    assert replayed == (["this tree", "main"] if rebuilt else ["this tree"])
+    assert result.seconds_per_instant == 1.0
+    if "main" in [side.name for side in result.sides]:
+        assert result.sides[1].days[-1].size == (1 if rebuilt else 2)
+    with pytest.raises(BacktestError, match="seg_z"):
+        module.backtest("seg_z", end, warehouse=warehouse, scratch=tmp_path / "s")
