@@ -94,18 +94,12 @@ def _layer(node: Any) -> str:
     return node.fqn[1] if len(node.fqn) > 1 else ""
 
 
-def path_models(manifest: Any, names: Iterable[str], segment: str) -> list[str]:
-    """The models `names` and every model upstream of them that reads as_of: the ancestors,
-    less the staging layer (as_of-free) and the other segments' models (their rows are not
-    read back; segment_membership computes each segment from its own model)."""
-    by_name = {
-        node.name: uid for uid, node in manifest.nodes.items() if node.resource_type == "model"
-    }
-    missing = [name for name in names if name not in by_name]
-    if missing:
-        raise BacktestError(f"no model named {', '.join(missing)} in this project")
+def _ancestors(manifest: Any, starts: Iterable[str], *, other_segments: bool) -> set[str]:
+    """The models `starts` (unique ids) and the models upstream of them, less the staging
+    layer and, unless `other_segments`, the segment models among the parents."""
     picked: set[str] = set()
-    todo = [by_name[name] for name in names]
+    todo = list(starts)
+    first = set(todo)
     while todo:
         uid = todo.pop()
         node = manifest.nodes.get(uid)
@@ -113,10 +107,28 @@ def path_models(manifest: Any, names: Iterable[str], segment: str) -> list[str]:
             continue
         if _layer(node) in AS_OF_FREE_LAYERS:
             continue
-        if _layer(node) == "segments" and node.name != segment:
+        if not other_segments and _layer(node) == "segments" and uid not in first:
             continue
         picked.add(uid)
         todo.extend(manifest.parent_map.get(uid, []))
+    return picked
+
+
+def path_models(manifest: Any, names: Iterable[str], segment: str) -> list[str]:
+    """The models `names` and every model upstream of them that reads as_of: the ancestors,
+    less the staging layer (as_of-free) and the other segments' models (their rows are not
+    read back: segment_membership computes each segment from its own model), unless the
+    segment itself reads one."""
+    by_name = {
+        node.name: uid for uid, node in manifest.nodes.items() if node.resource_type == "model"
+    }
+    names = list(names)
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise BacktestError(f"no model named {', '.join(missing)} in this project")
+    picked = _ancestors(manifest, [by_name[n] for n in names], other_segments=False)
+    if segment in by_name:
+        picked |= _ancestors(manifest, [by_name[segment]], other_segments=True)
     return sorted(manifest.nodes[uid].name for uid in picked)
 
 

@@ -121,6 +121,16 @@ def test_the_path_is_the_ancestors_but_staging_and_the_other_segments():
     ]
     with pytest.raises(BacktestError, match="seg_z"):
         path_models(manifest, ["seg_z"], "seg_z")
+    # a segment that reads another segment's model has it rebuilt too
+    parents["model.audience.seg_a"].append("model.audience.seg_b")
+    assert path_models(manifest, ["seg_a", "segment_membership"], "seg_a") == [
+        "int_b_only",
+        "int_events",
+        "int_scores",
+        "seg_a",
+        "seg_b",
+        "segment_membership",
+    ]
 
 
 def test_the_copys_history_is_cut_back_to_its_state_before_the_period(tmp_path):
