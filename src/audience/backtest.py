@@ -30,7 +30,7 @@ import re
 import shutil
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,6 +56,10 @@ AS_OF_FREE_LAYERS = frozenset({"staging"})
 EVERY = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 OUTCOMES = ("opportunity", "won_deal", "order", "unsubscribe")
+#: the timestamp type, as the project spells it (dbt's cross-database macro)
+TIMESTAMP = "{{ dbt.type_timestamp() }}"
+#: what a replay reports its progress to (a line per instant)
+Progress = Callable[[str], None]
 
 
 class BacktestError(RuntimeError):
@@ -202,9 +206,10 @@ def _variables() -> dict[str, Any]:
     return variables
 
 
-def _manifest(root: Path, warehouse: Path, scratch: Path) -> tuple[Any, float]:
-    """The parsed project at `root` for a warehouse at `warehouse`: the kept parse of this
-    code version (audience.dbt_cached), else a parse that is then kept."""
+def _manifest(root: Path, scratch: Path) -> tuple[Any, float]:
+    """The parsed project at `root` for the warehouse the environment names (the DuckDB path
+    names every node's database): the kept parse of this code version (audience.dbt_cached),
+    else a parse, into `scratch`, that is then kept; and the seconds it took."""
     started = time.perf_counter()
     variables = _variables()
     key = dbt_cached.code_version(root, "duckdb", variables)
@@ -241,7 +246,7 @@ def outcome_sql(segment: str, period: Sequence[datetime], window_days: int) -> s
     macro; compiled as of the period's end."""
     start = period[0].strftime(AS_OF_FORMAT)
     at = " union all ".join(
-        f"select cast('{i.strftime(AS_OF_FORMAT)}' as timestamp) as entered_at" for i in period
+        f"select cast('{i.strftime(AS_OF_FORMAT)}' as {TIMESTAMP}) as entered_at" for i in period
     )
     counts = ", ".join(
         f"sum(case when is_matured then has_{name} else 0 end) as {name}" for name in OUTCOMES
@@ -275,7 +280,7 @@ select 'segment' as side, count(*) as entrants,
 from spell_outcomes
 where membership_spell_id in (
     select membership_spell_id from spells
-    where segment_id = {_quote(segment)} and entered_at >= cast('{start}' as timestamp)
+    where segment_id = {_quote(segment)} and entered_at >= cast('{start}' as {TIMESTAMP})
 )
 union all
 select 'contacts', count(*), sum(case when is_matured then 1 else 0 end), {counts}
@@ -290,7 +295,7 @@ def replay(
     period: Sequence[datetime],
     *,
     window_days: int,
-    progress: Any = None,
+    progress: Progress | None = None,
     label: str = "",
 ) -> Replay:
     """Replay `segment` of the project tree at `root` over `period` on a copy of `source`."""
@@ -305,7 +310,7 @@ def replay(
         "DBT_TARGET_PATH": str(scratch / "target"),
     }
     with environment(**settings):
-        manifest, parse_seconds = _manifest(root, copy, scratch)
+        manifest, parse_seconds = _manifest(root, scratch)
         if segment not in segment_models(manifest):
             raise BacktestError(f"no segment model named {segment!r} in {root}")
         models = path_models(manifest, [segment, MEMBERSHIP_MODEL], segment)
@@ -603,7 +608,7 @@ def backtest(
     base: str | None = "main",
     warehouse: Path | None = None,
     scratch: Path | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
     period: Sequence[datetime] | None = None,
 ) -> Backtest:
     """`audience backtest`: replay `segment` of the working tree (and of the base ref's tree)
