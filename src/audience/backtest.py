@@ -309,89 +309,96 @@ def replay(
         "AUDIENCE_DUCKDB_TEMP_DIR": str(scratch / "tmp"),
         "DBT_TARGET_PATH": str(scratch / "target"),
     }
-    with environment(**settings):
-        manifest, parse_seconds = _manifest(root, scratch)
-        if segment not in segment_models(manifest):
-            raise BacktestError(f"no segment model named {segment!r} in {root}")
-        models = path_models(manifest, [segment, MEMBERSHIP_MODEL], segment)
-        cut_history(copy, period[0])
-        con = duckdb.connect(str(copy), read_only=True)
-        try:
-            before = {
-                str(key)
-                for (key,) in con.execute(
-                    f"select contact_key from {SNAPSHOT} "
-                    "where segment_id = ? and dbt_valid_to is null",
-                    [segment],
-                ).fetchall()
-            }
-        except duckdb.CatalogException:
-            before = set()
-        finally:
-            con.close()
-        select = ["--select", *models, SNAPSHOT_NODE]
-        exclude = ["--exclude", "resource_type:test", "resource_type:unit_test"]
-        members: dict[datetime, dict[str, datetime]] = {}
-        contacts: dict[datetime, set[str]] = {}
-        started = time.perf_counter()
-        for number, at in enumerate(period, 1):
+    try:
+        with environment(**settings):
+            manifest, parse_seconds = _manifest(root, scratch)
+            if segment not in segment_models(manifest):
+                raise BacktestError(f"no segment model named {segment!r} in {root}")
+            models = path_models(manifest, [segment, MEMBERSHIP_MODEL], segment)
+            cut_history(copy, period[0])
+            con = duckdb.connect(str(copy), read_only=True)
+            try:
+                before = {
+                    str(key)
+                    for (key,) in con.execute(
+                        f"select contact_key from {SNAPSHOT} "
+                        "where segment_id = ? and dbt_valid_to is null",
+                        [segment],
+                    ).fetchall()
+                }
+            except duckdb.CatalogException:
+                before = set()
+            finally:
+                con.close()
+            select = ["--select", *models, SNAPSHOT_NODE]
+            exclude = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+            members: dict[datetime, dict[str, datetime]] = {}
+            contacts: dict[datetime, set[str]] = {}
+            started = time.perf_counter()
+            for number, at in enumerate(period, 1):
+                run_dbt(
+                    ["build", *select, *exclude, "--quiet"],
+                    target="duckdb",
+                    as_of=at,
+                    extra_vars=_variables(),
+                    manifest=manifest,
+                )
+                con = duckdb.connect(str(copy), read_only=True)
+                try:
+                    members[at] = _members(con, segment)
+                    contacts[at] = {
+                        str(k)
+                        for (k,) in con.execute(
+                            "select contact_key from intermediate.int_contact_profiles"
+                        ).fetchall()
+                    }
+                finally:
+                    con.close()
+                if progress is not None:
+                    progress(
+                        f"{label or root.name}: {number}/{len(period)} as of {at:{AS_OF_FORMAT}}"
+                    )
+            seconds = time.perf_counter() - started
+            # what entrants did next, as of the period's end: the spells the replay wrote and
+            # the outcome models (those off the segment's path built as of the end too)
+            outcome_models = [
+                m for m in path_models(manifest, list(OUTCOME_MODELS), segment) if m not in models
+            ]
             run_dbt(
-                ["build", *select, *exclude, "--quiet"],
+                ["run", "--select", *outcome_models, "--quiet"],
                 target="duckdb",
-                as_of=at,
+                as_of=period[-1],
                 extra_vars=_variables(),
                 manifest=manifest,
             )
+            compiled = run_dbt(
+                [
+                    "compile",
+                    "--inline",
+                    outcome_sql(segment, period, window_days),
+                    "--log-level",
+                    "none",
+                ],
+                target="duckdb",
+                as_of=period[-1],
+                extra_vars=_variables(),
+                manifest=manifest,
+            )
+            sql = compiled.result.results[0].node.compiled_code
             con = duckdb.connect(str(copy), read_only=True)
             try:
-                members[at] = _members(con, segment)
-                contacts[at] = {
-                    str(k)
-                    for (k,) in con.execute(
-                        "select contact_key from intermediate.int_contact_profiles"
-                    ).fetchall()
+                cursor = con.execute(sql)
+                names = [d[0] for d in cursor.description]
+                outcomes = {
+                    str(row[0]): {n: int(v or 0) for n, v in zip(names[1:], row[1:], strict=True)}
+                    for row in cursor.fetchall()
                 }
             finally:
                 con.close()
-            if progress is not None:
-                progress(f"{label or root.name}: {number}/{len(period)} as of {at:{AS_OF_FORMAT}}")
-        seconds = time.perf_counter() - started
-        # what entrants did next, as of the period's end: the spells the replay wrote and
-        # the outcome models (those off the segment's path built as of the end too)
-        outcome_models = [
-            m for m in path_models(manifest, list(OUTCOME_MODELS), segment) if m not in models
-        ]
-        run_dbt(
-            ["run", "--select", *outcome_models, "--quiet"],
-            target="duckdb",
-            as_of=period[-1],
-            extra_vars=_variables(),
-            manifest=manifest,
-        )
-        compiled = run_dbt(
-            [
-                "compile",
-                "--inline",
-                outcome_sql(segment, period, window_days),
-                "--log-level",
-                "none",
-            ],
-            target="duckdb",
-            as_of=period[-1],
-            extra_vars=_variables(),
-            manifest=manifest,
-        )
-        sql = compiled.result.results[0].node.compiled_code
-        con = duckdb.connect(str(copy), read_only=True)
-        try:
-            cursor = con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            outcomes = {
-                str(row[0]): {n: int(v or 0) for n, v in zip(names[1:], row[1:], strict=True)}
-                for row in cursor.fetchall()
-            }
-        finally:
-            con.close()
+    finally:
+        # the copy is scratch: a real warehouse may be large
+        for leftover in (copy, copy.with_name(copy.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     return Replay(
         before, members, contacts, [*models, SNAPSHOT_NODE], seconds, parse_seconds, outcomes
     )

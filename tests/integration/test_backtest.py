@@ -99,6 +99,8 @@ def test_the_command_equals_the_daily_builds_member_for_member(daily_builds, tmp
     assert not any(m.startswith(("stg_", "base_")) for m in figures["models"])
     assert not {"customer", "nurture", SEGMENTS[1]} & set(figures["models"])
     assert (tmp_path / BACKTESTS / f"{segment}.html").is_file()
+    # the copy it replayed on is gone
+    assert not list((target_dir() / "backtest").rglob(warehouse.path.name))
 
 
 def test_a_replay_reads_the_history_before_the_period_like_the_daily_builds(daily_builds):
