@@ -64,6 +64,7 @@ LONGEST_FIRST = (
     "test_forget",
     "test_segments_planted",
     "test_segment_lift",
+    "test_backtest",
 )
 
 

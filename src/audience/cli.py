@@ -20,7 +20,7 @@ from audience.docs import DocsError, generate_docs
 from audience.loader import LoadError, LoadReport, load_dir
 from audience.project import output_dir
 from audience.redaction import redact, redacting_logs
-from audience.report import ReportError, write_report
+from audience.report import BACKTESTS, ReportError, write_report
 from audience.sources import CONTRACT_NAME, VENDOR_SOURCES, get_source
 from audience.syncs import (
     SyncError,
@@ -206,6 +206,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", help="the instant to build both sides as of (default: the latest build's)"
     )
     diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="what a segment would have contained at each instant of a period, and what its "
+        "entrants did next: replayed on copies of the DuckDB warehouse, this tree beside the "
+        "base ref (nothing is written to the warehouse or sent)",
+    )
+    backtest.add_argument("segment", help="the segment model to replay")
+    backtest.add_argument(
+        "--days", type=int, default=90, help="the period: this many days up to --as-of (90)"
+    )
+    backtest.add_argument("--every", default="1d", help="between instants: 1d, 12h, 1w (1d)")
+    backtest.add_argument(
+        "--as-of", help="the period's last instant (default: the latest build's as_of)"
+    )
+    backtest.add_argument(
+        "--base", default="main", help="beside the segment of the merge-base of this ref (main)"
+    )
+    backtest.add_argument(
+        "--no-base", action="store_true", help="replay this tree only, not the base ref's"
+    )
+    backtest.add_argument("--json", action="store_true", help="print the figures as JSON")
+    backtest.add_argument(
+        "--html",
+        type=Path,
+        help="write the charts here (default: <output>/backtest/SEGMENT.html, which "
+        "`audience report` links to)",
+    )
+    backtest.add_argument(
+        "--members",
+        type=Path,
+        help="also write the members at each instant here, as JSON (side -> instant -> keys)",
+    )
 
     forget = commands.add_parser(
         "forget",
@@ -545,6 +578,36 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from audience.backtest import BacktestError, backtest, write_html, write_members
+
+    try:
+        if args.as_of:
+            as_of = parse_as_of(args.as_of)
+        else:
+            with connected("duckdb") as warehouse:
+                as_of = latest_build_as_of(warehouse)
+        result = backtest(
+            args.segment,
+            as_of,
+            days=args.days,
+            every=args.every,
+            base=None if args.no_base else args.base,
+            progress=args.progress.note,
+        )
+    except BacktestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    page = write_html(result, args.html or output_dir() / BACKTESTS / f"{args.segment}.html")
+    print(result.to_json() if args.json else result.to_markdown(), end="")
+    print(f"charts: {page}", file=sys.stderr)
+    if args.members:
+        print(f"members: {write_members(result, args.members)}", file=sys.stderr)
+    if args.json:
+        print(result.timing_line(), file=sys.stderr)
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from audience.consent import ConsentError, forget
 
@@ -692,6 +755,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "train": cmd_train,
     "diff": cmd_diff,
+    "backtest": cmd_backtest,
     "forget": cmd_forget,
     "suppress": cmd_suppress,
     "bench-sync": cmd_bench_sync,

@@ -70,12 +70,16 @@ def run_dbt(
     extra_vars: dict[str, Any] | None = None,
     check: bool = True,
     progress: Reporter | None = None,
+    manifest: Any = None,
 ) -> Any:
     """Invoke dbt and return its result; raise DbtError naming the failures if it failed
     (unless `check` is false: `dbt source freshness` reports stale sources as a failure).
 
     With a `progress` reporter, dbt's own log lines are off (`--quiet`: errors only) and the
     reporter shows the nodes as they finish instead.
+
+    With a `manifest` (a parse of the same code: dbt's Manifest), dbt parses nothing: `as_of`
+    is only read when SQL is compiled, so one parse serves builds as of many instants.
     """
     from dbt.cli.main import dbtRunner
 
@@ -91,9 +95,9 @@ def run_dbt(
 
         pin_environment()
     try:
-        result = dbtRunner(callbacks=[tracker] if tracker is not None else None).invoke(
-            dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars)
-        )
+        result = dbtRunner(
+            manifest=manifest, callbacks=[tracker] if tracker is not None else None
+        ).invoke(dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars))
     finally:
         if target == "duckdb":
             release_duckdb()

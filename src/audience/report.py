@@ -77,6 +77,8 @@ RECENCY_COLORS: tuple[str, ...] = (
     "#2166ac",
     "#9e9e9e",
 )
+#: the folder beside the report that `audience backtest` writes its pages to
+BACKTESTS = "backtest"
 #: flows compare the latest build with the last build at least this many days before it
 FLOW_DAYS = 30
 #: the Sankey shows this many segments; the others are one "other segments" node
@@ -1205,8 +1207,22 @@ def _kpis(data: ReportData) -> str:
     )
 
 
-def render(data: ReportData, *, generated_at: datetime | None = None) -> str:
-    """The whole page: plotly.js inlined once, then one section per chart."""
+def _backtest_links(pages: Sequence[str]) -> str:
+    """Links to the segment backtests (`audience backtest`) written beside the report."""
+    if not pages:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(page)}">{html.escape(Path(page).stem)}</a></li>'
+        for page in pages
+    )
+    return f'<nav data-backtests="{len(pages)}"><h2>Segment backtests</h2><ul>{items}</ul></nav>'
+
+
+def render(
+    data: ReportData, *, generated_at: datetime | None = None, backtests: Sequence[str] = ()
+) -> str:
+    """The whole page: plotly.js inlined once, then one section per chart (and links to the
+    `backtests` pages, relative to the page)."""
     from plotly.offline import get_plotlyjs
 
     generated = generated_at or datetime.now(UTC)
@@ -1236,6 +1252,7 @@ def render(data: ReportData, *, generated_at: datetime | None = None) -> str:
 Generated {generated:%Y-%m-%d %H:%M} UTC.</p>
 </header>
 <div class="kpis">{_kpis(data)}</div>
+{_backtest_links(backtests)}
 <main>
 {sections}
 </main>
@@ -1254,7 +1271,11 @@ def write_report(
 ) -> ReportFile:
     """Read the warehouse and write the page to `path`."""
     started = time.perf_counter()
-    page = render(collect(warehouse, as_of, flow_days=flow_days))
+    # the pages `audience backtest` wrote beside it (output/backtest/SEGMENT.html)
+    backtests = sorted(
+        p.relative_to(path.parent).as_posix() for p in path.parent.glob(f"{BACKTESTS}/*.html")
+    )
+    page = render(collect(warehouse, as_of, flow_days=flow_days), backtests=backtests)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return ReportFile(path, len(page.encode("utf-8")), round(time.perf_counter() - started, 3))
