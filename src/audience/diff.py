@@ -181,7 +181,7 @@ def _build_side(
     if root.resolve() != project_dir():
         settings["DBT_TARGET_PATH"] = str(scratch / "target")
     with environment(**settings):
-        result = run_dbt(["run", "--select", *select], target="duckdb", as_of=as_of)
+        result = run_dbt(["run", "--select", *select, "--quiet"], target="duckdb", as_of=as_of)
     return {r.node.name for r in result.result.results if r.node.resource_type == "model"}
 
 
