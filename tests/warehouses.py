@@ -109,6 +109,17 @@ class BuiltWarehouse:
         return failed
 
 
+def load_duckdb(path: Path, *folders: Path) -> None:
+    """Load the folders' files into the DuckDB file at `path` (as `audience load` does), and
+    let go of the file for the builds that follow."""
+    loader = DuckDBWarehouse(path)
+    try:
+        for folder in folders:
+            load_dir(folder, loader)
+    finally:
+        loader.close()
+
+
 def build_warehouse(
     target: str,
     data_dir: Path,
@@ -201,13 +212,8 @@ def build_days(root, extra_vars=None, *, folders=None, days=DAYS):
     memberships: dict[str, set[tuple[str, str]]] = {}
     snapshot_rows: dict[str, int] = {}
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        loader = DuckDBWarehouse(path)
-        try:
-            # everything is loaded up front: each build sees only what it knew by its as_of
-            for folder in folders:
-                load_dir(folder, loader)
-        finally:
-            loader.close()
+        # everything is loaded up front: each build sees only what it knew by its as_of
+        load_duckdb(path, *folders)
         for day in [*days, days[-1]]:
             as_of = datetime.fromisoformat(day)
             run_dbt(BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)

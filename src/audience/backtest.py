@@ -214,18 +214,15 @@ def _manifest(root: Path, scratch: Path) -> tuple[Any, float]:
     variables = _variables()
     key = dbt_cached.code_version(root, "duckdb", variables)
     cache = dbt_cached.cache_dir(project_dir())
-    cached = cache / f"{key}.msgpack"
-    if cached.is_file():
-        try:
-            return dbt_cached.load_manifest(cached), time.perf_counter() - started
-        except Exception:  # a file of another dbt, or cut short: parse again
-            cached.unlink(missing_ok=True)
+    manifest = dbt_cached.kept_manifest(cache, key)
+    if manifest is not None:
+        return manifest, time.perf_counter() - started
     run_dbt(["parse", "--quiet"], target="duckdb", as_of=datetime.now(), extra_vars=variables)
     parsed = scratch / "target" / dbt_cached.PARTIAL_PARSE
     if not parsed.is_file():
         raise BacktestError(f"dbt parse left no {parsed}")
     dbt_cached.keep(parsed, cache, key)
-    return dbt_cached.load_manifest(cached), time.perf_counter() - started
+    return dbt_cached.load_manifest(cache / f"{key}.msgpack"), time.perf_counter() - started
 
 
 def _members(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, datetime]:
@@ -764,32 +761,19 @@ def render_html(result: Backtest) -> str:
     segments = [s for s in result.sides if s.name != "all contacts"]
     contacts = [s for s in result.sides if s.name == "all contacts"]
     labels = result.instants
+    figures = (("Members", "size", segments), ("Entries", "entries", segments),
+               ("Exits", "exits", segments), ("All contacts", "size", contacts))  # fmt: skip
     charts = [
         svg_lines(
-            "Members at each instant",
-            {s.name: [float(d.size) for d in s.days] for s in segments},
+            f"{title} at each instant",
+            {s.name: [float(getattr(d, figure)) for d in s.days] for s in sides},
             labels,
-        ),
-        svg_lines(
-            "Entries at each instant",
-            {s.name: [float(d.entries) for d in s.days] for s in segments},
-            labels,
-        ),
-        svg_lines(
-            "Exits at each instant",
-            {s.name: [float(d.exits) for d in s.days] for s in segments},
-            labels,
-        ),
-        svg_lines(
-            "All contacts at each instant",
-            {s.name: [float(d.size) for d in s.days] for s in contacts},
-            labels,
-        ),
+        )
+        for title, figure, sides in figures
     ]
-    titles = ["Members", "Entries", "Exits", "All contacts"]
     sections = "\n".join(
         f'<section data-chart="{t.lower().replace(" ", "-")}"><h2>{t}</h2>{c}</section>'
-        for t, c in zip(titles, charts, strict=True)
+        for (t, _, _), c in zip(figures, charts, strict=True)
     )
     table = html.escape(result.to_markdown())
     return f"""<!DOCTYPE html>

@@ -126,6 +126,20 @@ def load_manifest(path: Path) -> Any:
     return manifest
 
 
+def kept_manifest(cache: Path, key: str) -> Any | None:
+    """The parse kept under this code version, or None when there is none or it cannot be
+    read (a file of another dbt, or one cut short: it is removed, to be parsed again)."""
+    kept = cache / f"{key}.msgpack"
+    if not kept.is_file():
+        return None
+    try:
+        return load_manifest(kept)
+    except Exception as exc:
+        print(f"audience-dbt: parsing again, {kept} unreadable: {exc}", file=sys.stderr)
+        kept.unlink(missing_ok=True)
+        return None
+
+
 def keep(parsed: Path, cache: Path, key: str) -> None:
     """Keep a parse under its code version (atomically: concurrent runs may race) and drop
     the oldest ones beyond KEEP."""
@@ -152,14 +166,7 @@ def run(args: Sequence[str]) -> int:
         return _exit_code(result)
     variables = _vars(options.vars)
     key = code_version(root, options.target or options.t, variables)
-    cached = cache_dir(root) / f"{key}.msgpack"
-    manifest = None
-    if cached.is_file():
-        try:
-            manifest = load_manifest(cached)
-        except Exception as exc:  # a file of another dbt, or cut short: parse again
-            print(f"audience-dbt: parsing again, {cached} unreadable: {exc}", file=sys.stderr)
-            manifest = None
+    manifest = kept_manifest(cache_dir(root), key)
     result = dbtRunner(manifest=manifest).invoke(list(args))
     if manifest is None:
         parsed = invocation_target_path(root, options) / PARTIAL_PARSE

@@ -14,16 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from warehouses import BUILD, BuiltWarehouse
+from warehouses import BUILD, BuiltWarehouse, load_duckdb
 
 from audience import cli
 from audience.backtest import DayFigures, daily_figures, replay
 from audience.dbt import AS_OF_FORMAT, run_dbt
 from audience.generator import generate
-from audience.loader import load_dir
 from audience.project import environment, project_dir, target_dir
 from audience.report import BACKTESTS
-from audience.warehouse import DuckDBWarehouse
 
 #: the day before the period (its history is where the replay starts), then the period
 BEFORE = datetime(2026, 6, 23)
@@ -45,11 +43,7 @@ def daily_builds(tmp_path_factory: pytest.TempPathFactory):
     warehouse = BuiltWarehouse("duckdb", root / "data", PERIOD[-1], path=path)
     members: dict[str, dict[datetime, Members]] = {segment: {} for segment in SEGMENTS}
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        loader = DuckDBWarehouse(path)
-        try:
-            load_dir(root / "data", loader)
-        finally:
-            loader.close()
+        load_duckdb(path, root / "data")
         for day in [BEFORE, *PERIOD]:
             run_dbt(BUILD, target="duckdb", as_of=day)
             for segment in SEGMENTS:

@@ -13,14 +13,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from warehouses import BUILD, BuiltWarehouse
+from warehouses import BUILD, BuiltWarehouse, load_duckdb
 
 from audience.dbt import run_dbt
 from audience.generator import generate
-from audience.loader import load_dir
 from audience.project import environment
 from audience.treatment import Member, PlantedEffect, TreatmentEffect, is_control, plant_orders
-from audience.warehouse import DuckDBWarehouse
 
 ENTRY = datetime(2026, 6, 16)
 AS_OF = datetime(2026, 6, 30)  # ENTRY + the outcome window: the entries of ENTRY matured
@@ -61,11 +59,7 @@ def lift_warehouse(
     }
     warehouse = BuiltWarehouse("duckdb", root / "data", AS_OF, path=path)
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        loader = DuckDBWarehouse(path)
-        try:
-            load_dir(root / "data", loader)
-        finally:
-            loader.close()
+        load_duckdb(path, root / "data")
         # the members enter as of ENTRY (models and snapshots only: the build below tests)
         run_dbt(BUILD, target="duckdb", as_of=ENTRY, extra_vars=extra_vars)
         rows = warehouse.query(
@@ -83,11 +77,7 @@ def lift_warehouse(
         )
         members = [Member(key, bool(control), uid, anon) for key, control, uid, anon in rows]
         planted = plant_orders(members, EFFECT, ENTRY, root / "planted")
-        loader = DuckDBWarehouse(path)
-        try:
-            load_dir(root / "planted", loader)
-        finally:
-            loader.close()
+        load_duckdb(path, root / "planted")
         # after the window, with every test (the singular holdout tests among them)
         run_dbt(["build"], target="duckdb", as_of=AS_OF, extra_vars=extra_vars)
     return warehouse, planted
