@@ -57,7 +57,7 @@ from dagster_dbt import (
 from audience.cadence import build_vars, weekly_schedule
 from audience.checks import CheckResult, load_suites, run_checks
 from audience.contract import RAW_TABLES
-from audience.dbt import AS_OF_FORMAT
+from audience.dbt import AS_OF_FORMAT, BUILD
 from audience.loader import BadFile, LoadReport, discover, load_dir, plan_file
 from audience.project import duckdb_path, output_dir, project_dir, target_dir
 from audience.sources import CONTRACT
@@ -265,11 +265,12 @@ class Translator(DagsterDbtTranslator):
 @one_attempt_unless_transient
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """dbt build as of the partition's end (or the realtime run's instant): seeds, models,
-    snapshots and their tests. A failed build fails once with dbt's errors as the headline;
-    only a busy warehouse or a lost connection is tried again."""
+    snapshots and their data tests (unit tests run with the code's tests, not here). A
+    failed build fails once with dbt's errors as the headline; only a busy warehouse or a
+    lost connection is tried again."""
     as_of = run_as_of(context).strftime(AS_OF_FORMAT)
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(build_vars(as_of, context.run.tags))],
+        [*BUILD, "--vars", json.dumps(build_vars(as_of, context.run.tags))],
         context=context,
         raise_on_error=False,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from warehouses import BuiltWarehouse, environment
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
@@ -141,4 +141,4 @@ def rebuild(built: BuiltWarehouse) -> None:
         else {"PGDATABASE": str(built.database)}
     )
     with environment(**settings):
-        run_dbt(["build"], target=built.target, as_of=built.as_of)
+        run_dbt(DAILY_BUILD, target=built.target, as_of=built.as_of)

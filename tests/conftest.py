@@ -123,8 +123,8 @@ def generated_history(tmp_path_factory: pytest.TempPathFactory) -> tuple:
 #: test modules that build vendor sources: their adapters are on; every other module builds
 #: contract-only warehouses with the adapters off (macros/sources/source_adapters.sql), which
 #: spares their views and tests in each build; the catalog's lineage covers every source, so
-#: its module sees the adapters too
-ADAPTER_MODULES = ("vendor", "source", "cdp", "rudderstack", "catalog")
+#: its module sees the adapters too, and so does the one running every dbt unit test
+ADAPTER_MODULES = ("vendor", "source", "cdp", "rudderstack", "catalog", "dbt_unit_tests")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 from vendor_samples import SHARED
-from warehouses import BuiltWarehouse, environment
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
 from audience.project import project_dir
@@ -23,8 +23,8 @@ from audience.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, qu
 SHARED_DATA = SHARED
 AS_OF = datetime(2026, 6, 30)
 #: the staging models (landed views, vendor adapters, base and staged models), the seeds they
-#: read and the quarantine mart, with their data and unit tests
-STAGING_BUILD = ["build", "--select", "+quarantine", "+path:models/staging"]
+#: read and the quarantine mart, with their data tests
+STAGING_BUILD = [*DAILY_BUILD, "--select", "+quarantine", "+path:models/staging"]
 #: when a sample table was synced, for a Fivetran sample that left `_fivetran_synced` out
 #: (Fivetran writes it on every table: its dbt packages' seeds drop it)
 SAMPLE_SYNCED_AT = "2026-06-01 00:00:00"

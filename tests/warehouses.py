@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from audience.dbt import BUILD as BUILD_COMMAND
 from audience.dbt import run_dbt
 from audience.loader import load_dir
 from audience.project import environment
@@ -41,6 +42,9 @@ STAGED_TABLES = {
     "intent_signals": "staging.stg_intent__signals",
 }
 TINY_AS_OF = datetime(2026, 6, 30)
+#: a warehouse's build as the daily job runs it: models, snapshots, data tests (dbt's unit
+#: tests answer the same on every build: tests/integration/test_dbt_unit_tests.py runs them)
+DAILY_BUILD = list(BUILD_COMMAND)
 
 
 @dataclass
@@ -141,7 +145,7 @@ def build_warehouse(
             load_dir(data_dir, warehouse, source=source)
         finally:
             warehouse.close()
-        run_dbt(["build"], target=target, as_of=as_of, extra_vars=extra_vars)
+        run_dbt(DAILY_BUILD, target=target, as_of=as_of, extra_vars=extra_vars)
     return BuiltWarehouse(target, data_dir, as_of, path=path, database=database)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from audience import progress
 from audience import summary as run_summary
 from audience.checks import CheckError, latest_build_as_of, run_checks
-from audience.dbt import AS_OF_FORMAT, DbtError, parse_as_of, run_dbt
+from audience.dbt import AS_OF_FORMAT, BUILD, DbtError, parse_as_of, run_dbt
 from audience.docs import DocsError, generate_docs
 from audience.loader import LoadError, LoadReport, load_dir
 from audience.project import output_dir
@@ -400,7 +400,7 @@ def _run_job(args: argparse.Namespace, loads: list[LoadReport]) -> int:
 
     started = time.perf_counter()
     reporter.note(f"building as of {as_of.strftime(AS_OF_FORMAT)} on {args.target}")
-    run_dbt(["build"], target=args.target, as_of=as_of, extra_vars=args.vars, progress=reporter)
+    run_dbt(BUILD, target=args.target, as_of=as_of, extra_vars=args.vars, progress=reporter)
     seconds["build"] = time.perf_counter() - started
     if args.target == "spark":
         return _finish_spark_run(as_of, seconds, reporter)

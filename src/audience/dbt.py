@@ -17,6 +17,11 @@ from audience.project import duckdb_path, project_dir
 from audience.warehouse import duckdb_lock_conflict
 
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: the build of a warehouse: seeds, models, snapshots and their data tests. dbt's unit tests
+#: check the SQL's logic on hand-made rows, never the warehouse's data: they answer the same
+#: on every build of the same code, so they run where the code changes (`make test`, or
+#: `dbt test --select test_type:unit`) and not in every daily or realtime build
+BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 class DbtError(RuntimeError):
@@ -78,10 +83,13 @@ def run_dbt(
     With a `progress` reporter, dbt's own log lines are off (`--quiet`: errors only) and the
     reporter shows the nodes as they finish instead.
 
-    With a `manifest` (a parse of the same code: dbt's Manifest), dbt parses nothing: `as_of`
-    is only read when SQL is compiled, so one parse serves builds as of many instants.
+    dbt parses nothing when a parse of the same code version is kept (audience.dbt_cached):
+    `as_of` is only read when SQL is compiled, so one parse serves builds as of many
+    instants. With a `manifest` (a parse of the same code: dbt's Manifest) dbt uses that.
     """
     from dbt.cli.main import dbtRunner
+
+    from audience import dbt_cached
 
     tracker = DbtProgress(progress, command) if progress is not None else None
     invoked = [*command, "--quiet"] if tracker and "--quiet" not in command else list(command)
@@ -94,10 +102,14 @@ def run_dbt(
         from audience.spark import pin_environment
 
         pin_environment()
+    args = dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars)
+    callbacks = [tracker] if tracker is not None else None
     try:
-        result = dbtRunner(
-            manifest=manifest, callbacks=[tracker] if tracker is not None else None
-        ).invoke(dbt_args(invoked, target=target, as_of=as_of, extra_vars=extra_vars))
+        if manifest is None:
+            # the parse kept for this code version, if any: a new as_of parses nothing
+            result = dbt_cached.invoke(args, callbacks=callbacks)
+        else:
+            result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
     finally:
         if target == "duckdb":
             release_duckdb()

@@ -9,10 +9,12 @@ This entry point takes dbt's own arguments. For a command that needs the manifes
 for a manifest parsed before with the same *code version*: a hash of the project's files
 (models, macros, seeds, snapshots, tests, analyses, dbt_project.yml, profiles.yml), the dbt
 version, the target, every var but `as_of`, and the environment variables the project reads
-(`env_var(...)`: the DuckDB path names the database every node lives in). On a hit dbt runs
-with that manifest and parses nothing; on a miss dbt parses as usual and its parse
+(`env_var(...)`) but the connection's settings, and of the DuckDB path only the database
+name dbt-duckdb takes from it (every node lives in that database). On a hit dbt runs with
+that manifest and parses nothing; on a miss dbt parses as usual and its parse
 (`partial_parse.msgpack`) is kept under the hash for the next run. The orchestration's
-dagster-dbt resource runs dbt through it (orchestration/definitions.py).
+dagster-dbt resource runs dbt through it (orchestration/definitions.py), and so does every
+in-process run (`audience.dbt.run_dbt`: the CLI, the backtest, the tests).
 """
 
 from __future__ import annotations
@@ -41,6 +43,22 @@ MANIFEST_COMMANDS = frozenset(
 #: the var every build passes anew; read when SQL is compiled, never while parsing
 RUNTIME_VARS = frozenset({"as_of"})
 ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
+#: environment variables profiles.yml reads for the connection alone: no node's database,
+#: schema or configuration depends on them, so they leave the parse as it is
+CONNECTION_ONLY = frozenset(
+    {
+        "AUDIENCE_DUCKDB_MEMORY_LIMIT",
+        "AUDIENCE_DUCKDB_TEMP_DIR",
+        "AUDIENCE_DUCKDB_THREADS",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+    }
+)
+#: a DuckDB file's path shapes the parse only through the database name dbt-duckdb takes
+#: from it (every node lives in that database): `a/w.duckdb` and `b/w.duckdb` parse alike
+DUCKDB_PATHS = frozenset({"AUDIENCE_DUCKDB_PATH"})
 PARTIAL_PARSE = "partial_parse.msgpack"
 #: manifests kept per cache folder (older code versions are removed)
 KEEP = 8
@@ -70,11 +88,23 @@ def code_version(root: Path, target: str | None, variables: dict[str, Any]) -> s
         digest.update(data)
         if path.suffix in {".yml", ".yaml", ".sql", ".md"}:
             read.update(ENV_VAR.findall(data.decode("utf-8", errors="replace")))
-    for name in sorted(read):
-        digest.update(f"env {name}={os.environ.get(name, chr(0))}\0".encode())
+    for name in sorted(read - CONNECTION_ONLY):
+        digest.update(f"env {name}={_parsed_value(name)}\0".encode())
     shaping = {k: v for k, v in variables.items() if k not in RUNTIME_VARS}
     digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     return digest.hexdigest()
+
+
+def _parsed_value(name: str) -> str:
+    """What of an environment variable the parse can see."""
+    value = os.environ.get(name)
+    if value is None:
+        return "\0"
+    if name in DUCKDB_PATHS:
+        from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+        return f"database {DuckDBCredentials.path_derived_database_name(value)}"
+    return value
 
 
 def _options(args: Sequence[str]) -> argparse.Namespace:
@@ -154,25 +184,40 @@ def keep(parsed: Path, cache: Path, key: str) -> None:
         old.unlink(missing_ok=True)
 
 
+def invoke(args: Sequence[str], *, callbacks: list[Any] | None = None) -> Any:
+    """dbtRunner's invoke of one dbt command (its result), on the parse kept for this code
+    version when there is one; a parse this command makes is kept for the next one."""
+    from dbt.cli.main import dbtRunner
+
+    args = list(args)
+    if command_of(args) not in MANIFEST_COMMANDS:
+        return dbtRunner(callbacks=callbacks).invoke(args)
+    options = _options(args)
+    root = Path(options.project_dir or os.environ.get("DBT_PROJECT_DIR") or project_dir())
+    key = code_version(root, options.target or options.t, _vars(options.vars))
+    cache = cache_dir(root)
+    manifest = kept_manifest(cache, key)
+    parsed = invocation_target_path(root, options) / PARTIAL_PARSE
+    before = _written(parsed)
+    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
+    # only what this command parsed: one that stopped before parsing leaves an older file
+    if manifest is None and _written(parsed) not in (before, None):
+        keep(parsed, cache, key)
+    return result
+
+
+def _written(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def run(args: Sequence[str]) -> int:
     """Run one dbt command, reusing the parse of this code version when there is one;
     dbt's exit code (0 success, 1 failed nodes, 2 an error)."""
-    from dbt.cli.main import dbtRunner
-
-    root = Path(os.environ.get("DBT_PROJECT_DIR") or project_dir())
-    options = _options(args)
-    if command_of(args) not in MANIFEST_COMMANDS:
-        result = dbtRunner().invoke(list(args))
-        return _exit_code(result)
-    variables = _vars(options.vars)
-    key = code_version(root, options.target or options.t, variables)
-    manifest = kept_manifest(cache_dir(root), key)
-    result = dbtRunner(manifest=manifest).invoke(list(args))
-    if manifest is None:
-        parsed = invocation_target_path(root, options) / PARTIAL_PARSE
-        if parsed.is_file():
-            keep(parsed, cache_dir(root), key)
-    return _exit_code(result)
+    return _exit_code(invoke(args))
 
 
 def _vars(text: str | None) -> dict[str, Any]:

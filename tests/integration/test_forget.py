@@ -18,7 +18,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from warehouses import FIXTURES, TINY_AS_OF, BuiltWarehouse, build_warehouse, environment
+from warehouses import (
+    DAILY_BUILD,
+    FIXTURES,
+    TINY_AS_OF,
+    BuiltWarehouse,
+    build_warehouse,
+    environment,
+)
 
 from audience.checks import CheckResult, CheckRun, load_suites, record, run_checks
 from audience.cli import main
@@ -84,7 +91,7 @@ def check(root: Path) -> None:
 
 
 def rebuild(root: Path) -> None:
-    run_dbt(["build"], target="duckdb", as_of=TINY_AS_OF)
+    run_dbt(DAILY_BUILD, target="duckdb", as_of=TINY_AS_OF)
     check(root)
 
 

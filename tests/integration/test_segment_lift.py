@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from warehouses import BUILD, BuiltWarehouse, load_duckdb
+from warehouses import BUILD, DAILY_BUILD, BuiltWarehouse, load_duckdb
 
 from audience.dbt import run_dbt
 from audience.generator import generate
@@ -79,7 +79,7 @@ def lift_warehouse(
         planted = plant_orders(members, EFFECT, ENTRY, root / "planted")
         load_duckdb(path, root / "planted")
         # after the window, with every test (the singular holdout tests among them)
-        run_dbt(["build"], target="duckdb", as_of=AS_OF, extra_vars=extra_vars)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=AS_OF, extra_vars=extra_vars)
     return warehouse, planted
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from planting import Planting
-from warehouses import BuiltWarehouse, environment
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment
 
 from audience.consent import suppress
 from audience.dbt import run_dbt
@@ -356,7 +356,7 @@ def planted_warehouse(tmp_path_factory):
                 suppress(warehouse, str(planting.people[key].email), channel, "planted")
         finally:
             warehouse.close()
-        run_dbt(["build"], target="duckdb", as_of=AS_OF)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=AS_OF)
     built = BuiltWarehouse("duckdb", data, AS_OF, path=path)
     contact_of = {}
     for key, person in planting.people.items():

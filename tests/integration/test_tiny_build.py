@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from warehouses import assert_no_raw_row_lost
+from warehouses import DAILY_BUILD, assert_no_raw_row_lost
 
 pytestmark = pytest.mark.slow
 
@@ -205,7 +205,7 @@ def test_an_upgrade_that_grows_an_incremental_model_builds_without_a_full_refres
     finally:
         warehouse.close()
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
-        run_dbt(["build"], target="duckdb", as_of=tiny_warehouse.as_of)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=tiny_warehouse.as_of)
     warehouse = DuckDBWarehouse(path)
     try:
         for schema, table in grown:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from crm_vendors import figures, land_samples, open_warehouse
-from warehouses import BuiltWarehouse, environment, postgres_database
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
 from audience.warehouse import Warehouse
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 6, 30)
 #: what the PostgreSQL twin builds: the staging models and the quarantine mart
-STAGING = ["build", "--select", "+quarantine", "+path:models/staging"]
+STAGING = [*DAILY_BUILD, "--select", "+quarantine", "+path:models/staging"]
 
 SF = "raw_salesforce"
 MERGED_CONTACT = "0035e00000Con900AAA"  # deleted, merged into Con001
@@ -98,12 +98,12 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltWarehouse, dict]
     built = BuiltWarehouse("duckdb", root, AS_OF, path=root / "crm.duckdb")
     with environment(AUDIENCE_DUCKDB_PATH=str(built.path)):
         land(built)
-        run_dbt(["build"], target="duckdb", as_of=AS_OF)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=AS_OF)
         first = staged_rows(built)
         first_contacts = built.query(
             "select * exclude (build_id) from marts.contacts order by contact_key"
         )
-        run_dbt(["build"], target="duckdb", as_of=AS_OF)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=AS_OF)
         changed = {
             relation: rows
             for relation, rows in staged_rows(built).items()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from crm_vendors import HUBSPOT_SAMPLE, SALESFORCE_SAMPLE, figures
-from warehouses import BuiltWarehouse, environment
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
@@ -21,7 +21,7 @@ from audience.warehouse import DuckDBWarehouse
 pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 6, 30)
-STAGING = ["build", "--select", "+quarantine", "+path:models/staging"]
+STAGING = [*DAILY_BUILD, "--select", "+quarantine", "+path:models/staging"]
 VARS = {
     "salesforce__contact_identifier": "dataloader_contact",
     "hubspot__identifier_suffix": "_data",

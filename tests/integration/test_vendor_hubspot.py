@@ -24,7 +24,7 @@ from vendors import (
     land_fivetran_csv,
     snapshot,
 )
-from warehouses import BuiltWarehouse, environment, postgres_database
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
 
@@ -184,7 +184,7 @@ def test_the_whole_portal_passes_the_gates_once_its_unattributable_email_is_left
         built = BuiltWarehouse("duckdb", tmp_path, as_of, path=tmp_path / f"{name}.duckdb")
         built.path.write_bytes(landed.read_bytes())
         with environment(AUDIENCE_DUCKDB_PATH=str(built.path)):
-            run_dbt(["build"], target="duckdb", as_of=as_of, extra_vars=extra_vars)
+            run_dbt(DAILY_BUILD, target="duckdb", as_of=as_of, extra_vars=extra_vars)
         return built
 
     with_email = build("with_email")

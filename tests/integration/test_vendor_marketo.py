@@ -24,7 +24,7 @@ from vendors import (
     land_fivetran_and_build,
     snapshot,
 )
-from warehouses import BuiltWarehouse, environment, postgres_database
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
 
@@ -161,7 +161,7 @@ def test_the_whole_build_passes_every_gate_and_a_late_lead_takes_its_activities(
 
     def build() -> None:
         with environment(AUDIENCE_DUCKDB_PATH=str(built.path)):
-            run_dbt(["build"], target="duckdb", as_of=built.as_of)
+            run_dbt(DAILY_BUILD, target="duckdb", as_of=built.as_of)
 
     build()
     assert built.failed_gates(tmp_path / "gates") == {}

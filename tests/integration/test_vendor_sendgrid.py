@@ -19,7 +19,7 @@ from vendors import (
     counts,
     snapshot,
 )
-from warehouses import BuiltWarehouse, environment, postgres_database
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
@@ -183,6 +183,6 @@ def test_the_whole_build_as_of_the_sample_passes_every_gate(sendgrid, tmp_path: 
     sendgrid.execute("checkpoint")
     shutil.copyfile(sendgrid.path, replay.path)
     with environment(AUDIENCE_DUCKDB_PATH=str(replay.path)):
-        run_dbt(["build"], target="duckdb", as_of=replay.as_of)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=replay.as_of)
     assert replay.scalar("select count(*) from marts.contacts") == 40
     assert replay.failed_gates(tmp_path / "gates") == {}

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from vendor_samples import SAMPLES, SHARED, copy_sample
 from warehouse_state import capture, differences
-from warehouses import BuiltWarehouse, environment, postgres_database
+from warehouses import DAILY_BUILD, BuiltWarehouse, environment, postgres_database
 
 from audience.dbt import run_dbt
 from audience.loader import load_dir
@@ -79,7 +79,7 @@ def load_samples(root: Path, warehouse: DuckDBWarehouse | PostgresWarehouse) -> 
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """Both samples loaded and built (models, data tests, unit tests) on DuckDB."""
+    """Both samples loaded and built (models, snapshots, data tests) on DuckDB."""
     root = tmp_path_factory.mktemp("web")
     path = root / "web.duckdb"
     with environment(AUDIENCE_DUCKDB_PATH=str(path)):
@@ -88,7 +88,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
             load_samples(root, warehouse)
         finally:
             warehouse.close()
-        run_dbt(["build"], target="duckdb", as_of=AS_OF, extra_vars=VARS)
+        run_dbt(DAILY_BUILD, target="duckdb", as_of=AS_OF, extra_vars=VARS)
     return BuiltWarehouse("duckdb", root, AS_OF, path=path)
 
 
