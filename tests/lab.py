@@ -130,8 +130,13 @@ class Lab:
         """A build that stopped after the first `share` of its nodes, in the order dbt runs
         them (what `kill -9` between two models leaves: each model is one transaction)."""
         with self.selected():
-            # the manifest of this process's dbt settings (a fresh test worker has none yet)
-            run_dbt(["parse"], target=self.target, as_of=as_of)
+            # target/manifest.json of this code version: a compile of the seeds writes it
+            # from the kept parse (a fresh test worker has none yet)
+            run_dbt(
+                ["compile", "--select", "resource_type:seed", "--quiet"],
+                target=self.target,
+                as_of=as_of,
+            )
             nodes = build_order()
             selected = nodes[: max(1, int(len(nodes) * share))]
             run_dbt([*BUILD, "--select", *selected], target=self.target, as_of=as_of)
@@ -191,7 +196,7 @@ def clean_replay(operations: list[Operation], lab: Lab) -> None:
 
 def build_order() -> list[str]:
     """The seeds, models and snapshots of the project in an order dbt may run them (each
-    after its parents), by name: from the manifest of the last parse."""
+    after its parents), by name: from target/manifest.json."""
     manifest = json.loads((target_dir() / "manifest.json").read_text())
     nodes = {
         unique_id: node
