@@ -33,7 +33,11 @@ run: install
 
 ## test: linters, then the whole test suite (but the Spark lane)
 test: lint
-	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
+	@started=$$(date +%s); status=0; \
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS) \
+		|| status=$$?; \
+	echo "make test: the test suite took $$(( $$(date +%s) - started )) s (exit $$status)"; \
+	exit $$status
 
 ## test-spark: the Spark lane: the project built on Spark in-process, equal to DuckDB
 test-spark: install-spark
@@ -57,10 +61,12 @@ format: install
 	$(LINT_ENV) $(BIN)/sqlfluff fix models expectations/batches
 
 ## bench: full and incremental build times and memory at 1M, 10M and 50M events
-## (SIZES="1M 10M" for fewer); results in benchmarks/results.{txt,json}
+## (SIZES="1M 10M" for fewer), then the realtime path's event-to-webhook latency over
+## REALTIME_EVENTS events (0 skips it); results in benchmarks/results.{txt,json}
 SIZES ?= 1M 10M 50M
+REALTIME_EVENTS ?= 20
 bench: install
-	$(BIN)/audience bench $(SIZES)
+	$(BIN)/audience bench $(SIZES) --realtime-events $(REALTIME_EVENTS)
 
 ## dagster: the Dagster UI on the demo warehouse (run `make run` first for demo data)
 dagster: install

@@ -382,9 +382,20 @@ def format_table(results: list[SizeResult]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: list[SizeResult], out_dir: Path, started_at: str) -> Path:
+def write_results(
+    results: list[SizeResult],
+    out_dir: Path,
+    started_at: str,
+    *,
+    realtime: tuple[dict[str, Any], str] | None = None,
+) -> Path:
+    """results.json and results.txt; with `realtime` (its figures and their text, from
+    audience.bench_realtime), the realtime path's latency too."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(to_dict(results, started_at), indent=2))
+    figures = to_dict(results, started_at)
+    if realtime is not None:
+        figures["realtime"] = realtime[0]
+    (out_dir / "results.json").write_text(json.dumps(figures, indent=2))
     m = machine()
     header = (
         f"audience bench, started {started_at}\n"
@@ -392,7 +403,10 @@ def write_results(results: list[SizeResult], out_dir: Path, started_at: str) -> 
         f"{m['platform']}\nPython {m['python']}, DuckDB {m['duckdb']} "
         f"({m['duckdb_threads']} threads, memory limit {m['duckdb_memory_limit']})\n\n"
     )
-    (out_dir / "results.txt").write_text(header + format_table(results) + "\n")
+    text = header + format_table(results) + "\n"
+    if realtime is not None:
+        text += "\n" + realtime[1] + "\n"
+    (out_dir / "results.txt").write_text(text)
     return out_dir / "results.json"
 
 

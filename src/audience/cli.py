@@ -285,6 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("benchmarks"), help="folder for results.json/.txt"
     )
     bench.add_argument("--workdir", type=Path, help="scratch folder (default warehouse/bench)")
+    bench.add_argument(
+        "--realtime-events",
+        type=int,
+        default=20,
+        help="files of high-intent events sent through the realtime path, one lead each, for "
+        "its event-to-webhook latency (default 20; 0 skips it)",
+    )
+    bench.add_argument(
+        "--realtime-people", type=int, default=200, help="people of the realtime demo warehouse"
+    )
+    bench.add_argument(
+        "--realtime-only", action="store_true", help="only the realtime path, no build sizes"
+    )
     bench.add_argument("--child", type=int, help=argparse.SUPPRESS)
     bench.add_argument("--result", type=Path, help=argparse.SUPPRESS)
 
@@ -687,15 +700,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = bench.run_size(args.child, workdir / str(args.child))
         args.result.write_text(json.dumps(asdict(result)))
         return 0
-    sizes = [bench.parse_size(size) for size in args.sizes]
+    sizes = [] if args.realtime_only else [bench.parse_size(size) for size in args.sizes]
     started_at = bench.now_text()
     results = []
     for events in sizes:
         print(f"benchmarking {events:,} events ...", flush=True)
         results.append(bench.run_in_child(events, workdir))
         bench.write_results(results, args.out, started_at)
+    realtime = None
+    if args.realtime_events > 0:
+        from audience import bench_realtime
+
+        print(f"benchmarking the realtime path, {args.realtime_events} events ...", flush=True)
+        measured = bench_realtime.run(
+            workdir / "realtime", events=args.realtime_events, people=args.realtime_people
+        )
+        realtime = (bench_realtime.to_dict(measured), bench_realtime.format_result(measured))
+        bench.write_results(results, args.out, started_at, realtime=realtime)
     print()
-    print(bench.format_table(results))
+    if results:
+        print(bench.format_table(results))
+    if realtime is not None:
+        print(f"\n{realtime[1]}")
     print(f"\n{args.out / 'results.json'}")
     return 0
 

@@ -422,7 +422,7 @@ def test_a_run_with_bad_files_builds_what_loaded_and_exits_1(tmp_path, monkeypat
     run exits 1 at the end (the build, checks, docs and syncs are stand-ins here)."""
     monkeypatch.setenv("AUDIENCE_DUCKDB_PATH", str(tmp_path / "run.duckdb"))
     built: list[list[str]] = []
-    monkeypatch.setattr(cli, "run_dbt", lambda args, **_: built.append(args))
+    monkeypatch.setattr(cli, "run_dbt", lambda args, **_: built.append(list(args)))
     monkeypatch.setattr(cli, "run_checks", lambda *_: _Checked())
     monkeypatch.setattr(cli, "generate_docs", lambda *_: _Site())
     monkeypatch.setattr(cli, "_write_summary", lambda *_: None)
@@ -431,7 +431,8 @@ def test_a_run_with_bad_files_builds_what_loaded_and_exits_1(tmp_path, monkeypat
     code = cli.main(["-q", "run", "--data", str(bad_folder(tmp_path)), "--as-of", "2026-06-30"])
     err = capsys.readouterr().err
     assert code == 1
-    assert built == [["build"]]
+    # one build: models, snapshots and data tests (dbt's unit tests run with the code's tests)
+    assert built == [["build", "--exclude-resource-type", "unit_test"]]
     assert sum(line.startswith("error: ") for line in err.splitlines()) == 6
     assert err.strip().splitlines()[-1] == (
         "error: 5 bad files were not loaded (listed after the load)"
