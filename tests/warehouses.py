@@ -124,6 +124,16 @@ def load_duckdb(path: Path, *folders: Path) -> None:
         loader.close()
 
 
+def load_postgres(database: str, *folders: Path) -> None:
+    """Load the folders' files into the PostgreSQL database (as `audience load` does)."""
+    loader = PostgresWarehouse(database)
+    try:
+        for folder in folders:
+            load_dir(folder, loader)
+    finally:
+        loader.close()
+
+
 def build_warehouse(
     target: str,
     data_dir: Path,

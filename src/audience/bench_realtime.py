@@ -159,7 +159,7 @@ def _wall_clock() -> datetime:
 
 
 @contextmanager
-def _world(workdir: Path) -> Iterator[tuple[Any, Any, Path, Path]]:
+def _world(workdir: Path) -> Iterator[tuple[Any, Path, Path]]:
     from audience.devservers import ApiState, Server
 
     state = ApiState()
@@ -173,7 +173,7 @@ def _world(workdir: Path) -> Iterator[tuple[Any, Any, Path, Path]]:
             AUDIENCE_LISTS_API_URL=server.url,
             AUDIENCE_ROUTING_WEBHOOK_URL=f"{server.url}/webhook",
         ):
-            yield state, server, workdir / "warehouse.duckdb", output / "demo-data"
+            yield state, workdir / "warehouse.duckdb", output / "demo-data"
     finally:
         server.close()
 
@@ -191,7 +191,7 @@ def run(workdir: Path, *, events: int = 20, people: int = 200, seed: int = 7) ->
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     result = RealtimeResult(people=people)
-    with _world(workdir) as (state, _server, path, landing):
+    with _world(workdir) as (state, path, landing):
         started = time.perf_counter()
         if main(["-q", "run", "--people", str(people), "--seed", str(seed)]) != 0:
             raise RuntimeError("audience run failed: the realtime benchmark needs its warehouse")

@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from warehouses import FIXTURES, TINY_AS_OF, environment, load_duckdb, postgres_database
+from warehouses import (
+    FIXTURES,
+    TINY_AS_OF,
+    environment,
+    load_duckdb,
+    load_postgres,
+    postgres_database,
+)
 
 from audience.dbt import run_dbt
-from audience.loader import load_dir
-from audience.warehouse import PostgresWarehouse
 
 MODELS = ["build", "--exclude-resource-type", "test", "unit_test", "--quiet"]
 UNIT_TESTS = ["test", "--select", "test_type:unit", "--quiet"]
@@ -43,11 +48,7 @@ def test_every_unit_test_passes(target, tmp_path):
             listed, statuses = unit_tests(target)
     else:
         with postgres_database() as database, environment(PGDATABASE=database):
-            warehouse = PostgresWarehouse(database)
-            try:
-                load_dir(FIXTURES / "tiny", warehouse)
-            finally:
-                warehouse.close()
+            load_postgres(database, FIXTURES / "tiny")
             listed, statuses = unit_tests(target)
     # the vendor adapters' unit tests are among them (this module builds with adapters on)
     assert listed > 70

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import psycopg2
 import pytest
-from warehouses import FIXTURES, environment, postgres_database
+from warehouses import FIXTURES, environment, load_postgres, postgres_database
 
 from audience.checks import (
     CheckResult,
@@ -20,7 +20,6 @@ from audience.checks import (
 )
 from audience.dbt import run_dbt
 from audience.devservers import ApiState, Server
-from audience.loader import load_dir
 from audience.warehouse import PostgresWarehouse, postgres_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -38,11 +37,7 @@ def roles(tmp_path_factory):
         cur.execute(f'create role "{sync_role}" login')
     try:
         with postgres_database() as database, environment(PGDATABASE=database):
-            warehouse = PostgresWarehouse(database)
-            try:
-                load_dir(FIXTURES / "tiny", warehouse)
-            finally:
-                warehouse.close()
+            load_postgres(database, FIXTURES / "tiny")
             run_dbt(
                 ["build", "--exclude", "resource_type:test", "resource_type:unit_test"],
                 target="postgres",
