@@ -116,17 +116,15 @@ class BuiltWarehouse:
 def load_duckdb(path: Path, *folders: Path) -> None:
     """Load the folders' files into the DuckDB file at `path` (as `audience load` does), and
     let go of the file for the builds that follow."""
-    loader = DuckDBWarehouse(path)
-    try:
-        for folder in folders:
-            load_dir(folder, loader)
-    finally:
-        loader.close()
+    _load(DuckDBWarehouse(path), folders)
 
 
 def load_postgres(database: str, *folders: Path) -> None:
     """Load the folders' files into the PostgreSQL database (as `audience load` does)."""
-    loader = PostgresWarehouse(database)
+    _load(PostgresWarehouse(database), folders)
+
+
+def _load(loader: DuckDBWarehouse | PostgresWarehouse, folders: tuple[Path, ...]) -> None:
     try:
         for folder in folders:
             load_dir(folder, loader)
